@@ -1,0 +1,32 @@
+# beatwise: `make run` sets up and runs the pipeline on the embedded data; `make test` sets up and tests.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export UV_LINK_MODE ?= copy
+
+.PHONY: setup run test bench ui manifest lint clean
+
+setup:
+	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv
+	$(UV) sync --frozen
+	$(UV) run dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+
+run: setup
+	$(UV) run beatwise run --config config/chicago_sample.yaml
+
+test: setup
+	$(UV) run pytest
+
+bench: setup
+	$(UV) run python -m benchmarks.run
+
+ui: setup
+	$(UV) run beatwise ui
+
+manifest:
+	$(UV) run dbt parse --project-dir dbt_project --profiles-dir dbt_project
+
+lint:
+	$(UV) run ruff check .
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs

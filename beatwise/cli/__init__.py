@@ -1,0 +1,44 @@
+"""The `beatwise` command line: the entry point for everything.
+
+Commands that live outside the domain core (forecasting, planning, the pipeline) are loaded only when
+called, so `beatwise --help` stays fast and the core never imports the packages built on it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> ("module:attribute" of a click command, imported on first use; one line of help).
+COMMANDS = {
+    "config": ("beatwise.cli.config:config", "Validate agency configuration files."),
+    "audit": ("beatwise.cli.audit:audit", "Verify and read the tamper-evident audit log."),
+    "sample": ("beatwise.cli.sample:sample", "Cut a few districts over a date range out of an agency's data."),
+    "run": ("orchestration.cli:run", "Run the whole pipeline once, in process, and print a summary."),
+    "ui": ("orchestration.cli:ui", "Start the Dagster UI, the MLflow UI and the dashboards."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=LazyGroup)
+def cli() -> None:
+    """beatwise: open, auditable directed-patrol planning."""
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,160 @@
+"""Load and validate an agency configuration, reporting every problem with its place in the file."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from beatwise.config.schema import AgencyConfig
+from beatwise.policy import check_crime_type_mappings
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        place = f"line {self.line}, " if self.line else ""
+        return f"{place}{self.path or '(top level)'}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """A configuration that beatwise refuses; `problems` says what and where."""
+
+    def __init__(self, source: str, problems: list[ConfigProblem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+def _line_index(node: yaml.Node, prefix: tuple = ()) -> dict[tuple, int]:
+    """Map each key path in a YAML document to its 1-based line number."""
+    index = {prefix: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            index.update(_line_index(value, (*prefix, key.value)))
+            index[(*prefix, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            index.update(_line_index(item, (*prefix, i)))
+    return index
+
+
+_ENV = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+
+
+def _expand_env(text: str) -> str:
+    return _ENV.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), text)
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_for(index: dict[tuple, int], path: tuple) -> int | None:
+    while path:
+        key = tuple(str(p) if not isinstance(p, int) else p for p in path)
+        if key in index:
+            return index[key]
+        path = path[:-1]
+    return index.get(())
+
+
+def _offence_lookup(raw: dict, base_dir: Path) -> dict[str, str]:
+    """Offence code -> name from the offence_codes feed, so that codes can be checked by policy."""
+    feed = (raw.get("feeds") or {}).get("offence_codes") or {}
+    files, columns = feed.get("files") or [], feed.get("columns") or {}
+    code_col, name_col = columns.get("offence_code"), columns.get("offence_name")
+    if not files or not code_col or not name_col:
+        return {}
+    path = base_dir / _expand_env(str(raw.get("data_root", "."))) / files[0]
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding=feed.get("encoding", "utf-8")) as fh:
+        rows = csv.DictReader(fh)
+        lookup = {}
+        for row in rows:
+            code = (row.get(code_col) or "").strip()
+            lookup[code] = row.get(name_col) or ""
+            lookup[code.zfill(4)] = row.get(name_col) or ""
+        return lookup
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> AgencyConfig:
+    """Validate configuration text; raise ConfigError listing every problem with its line."""
+    base_dir = base_dir or Path(".")
+    try:
+        node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(source, [ConfigProblem("", mark.line + 1 if mark else None, f"not valid YAML: {exc}")]) from exc
+    if not isinstance(raw, dict) or node is None:
+        raise ConfigError(source, [ConfigProblem("", 1, "the file must be a YAML mapping")])
+    index = _line_index(node)
+
+    problems: list[ConfigProblem] = []
+    for violation in check_crime_type_mappings(raw.get("crime_types") or {}, _offence_lookup(raw, base_dir)):
+        path = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", violation.where) if p)
+        problems.append(ConfigProblem(violation.where, _line_for(index, path),
+                                      f"{violation.message} [{violation.rule}]"))
+
+    config = None
+    try:
+        if "data_root" in raw:
+            raw["data_root"] = _expand_env(str(raw["data_root"]))
+        config = AgencyConfig.model_validate({**raw, "base_dir": base_dir})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            # Policy problems about crime type names were reported above, more clearly.
+            if loc[:1] == ("crime_types",) and err["type"] == "literal_error" and len(loc) >= 3:
+                continue
+            problems.append(ConfigProblem(_dotted(loc), _line_for(index, loc), err["msg"]))
+    if problems:
+        raise ConfigError(source, problems)
+    assert config is not None
+    return config
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_config(path: str | os.PathLike) -> AgencyConfig:
+    """Read and validate an agency configuration file.
+
+    A file may start from another with `extends: other.yaml` (relative to it) and override any part;
+    mappings merge key by key, anything else is replaced.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(str(path), [ConfigProblem("", None, "file not found")])
+    text = path.read_text(encoding="utf-8")
+    raw = yaml.safe_load(text) if text.strip() else None
+    if isinstance(raw, dict) and "extends" in raw:
+        parent = path.parent / str(raw.pop("extends"))
+        if not parent.exists():
+            raise ConfigError(str(path), [ConfigProblem("extends", 1, f"{parent} not found")])
+        parent_raw = yaml.safe_load(parent.read_text(encoding="utf-8")) or {}
+        parent_raw.pop("extends", None)
+        # Line numbers then refer to the merged document, so say which file each came from.
+        text = yaml.safe_dump(_merge(parent_raw, raw), sort_keys=False)
+        return parse_config(text, f"{path} (extending {parent.name})", path.parent.resolve())
+    return parse_config(text, str(path), path.parent.resolve())

@@ -1,0 +1,50 @@
+"""Where beatwise keeps its state: one folder, `var/` in the project root unless BEATWISE_HOME says otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def home() -> Path:
+    """The state folder (warehouse, serving snapshot, landing files, Dagster home, MLflow store)."""
+    path = Path(os.environ.get("BEATWISE_HOME", PROJECT_ROOT / "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def warehouse_path() -> Path:
+    return home() / "warehouse.duckdb"
+
+
+def serving_path() -> Path:
+    return home() / "serving.duckdb"
+
+
+def landing_dir() -> Path:
+    return _sub("landing")
+
+
+def dagster_home() -> Path:
+    return _sub("dagster")
+
+
+def mlflow_dir() -> Path:
+    return _sub("mlflow")
+
+
+def artifacts_dir() -> Path:
+    return _sub("artifacts")
+
+
+def inbox_dir() -> Path:
+    """Durable inbox for analyst overrides; the pipeline is the only reader that writes the warehouse."""
+    return _sub("inbox")
+
+
+def _sub(name: str) -> Path:
+    path = home() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

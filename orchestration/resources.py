@@ -1,0 +1,42 @@
+"""Dagster resources: the agency configuration and the warehouse. Thin wrappers over beatwise."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+
+from beatwise import paths, warehouse
+from beatwise.config import AgencyConfig, load_config
+
+DEFAULT_CONFIG = os.environ.get("BEATWISE_CONFIG", str(paths.PROJECT_ROOT / "config" / "chicago_sample.yaml"))
+
+# Every asset that writes the warehouse (dbt included) runs in this pool of size 1: DuckDB has one writer.
+WAREHOUSE_POOL = "warehouse"
+
+
+class AgencyResource(dg.ConfigurableResource):
+    """The agency configuration file the pipeline runs for."""
+
+    config_path: str = DEFAULT_CONFIG
+
+    def load(self) -> AgencyConfig:
+        return load_config(self.config_path)
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file (BEATWISE_HOME/warehouse.duckdb unless set)."""
+
+    path: str = ""
+
+    @property
+    def file(self) -> str:
+        return self.path or str(paths.warehouse_path())
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with warehouse.connect(self.file) as con:
+            yield con
