@@ -20,4 +20,7 @@ def _area_definitions() -> list[dg.Definitions]:
     return found
 
 
-defs = dg.Definitions.merge(*_area_definitions())
+# The main job: everything, in dependency order. `beatwise run` executes it in process.
+main_job = dg.define_asset_job("main", selection=dg.AssetSelection.all(), description="the whole pipeline")
+
+defs = dg.Definitions.merge(*_area_definitions(), dg.Definitions(jobs=[main_job]))

@@ -12,19 +12,23 @@ import duckdb
 from beatwise import paths, warehouse
 from beatwise.config import AgencyConfig, load_config
 
-DEFAULT_CONFIG = os.environ.get("BEATWISE_CONFIG", str(paths.PROJECT_ROOT / "config" / "chicago_sample.yaml"))
+DEFAULT_CONFIG = paths.PROJECT_ROOT / "config" / "chicago_sample.yaml"
 
 # Every asset that writes the warehouse (dbt included) runs in this pool of size 1: DuckDB has one writer.
 WAREHOUSE_POOL = "warehouse"
 
 
 class AgencyResource(dg.ConfigurableResource):
-    """The agency configuration file the pipeline runs for."""
+    """The agency configuration file the pipeline runs for: set, else $BEATWISE_CONFIG, else the sample."""
 
-    config_path: str = DEFAULT_CONFIG
+    config_path: str = ""
+
+    @property
+    def file(self) -> str:
+        return self.config_path or os.environ.get("BEATWISE_CONFIG") or str(DEFAULT_CONFIG)
 
     def load(self) -> AgencyConfig:
-        return load_config(self.config_path)
+        return load_config(self.file)
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -1,0 +1,103 @@
+"""`beatwise run` (the whole pipeline once, in process) and `beatwise ui` (every UI on localhost)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from beatwise import paths
+
+# One writer at a time on the DuckDB warehouse, across runs too (STACK.md).
+DAGSTER_YAML = """\
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_environment(config_file: str | None) -> None:
+    """Point Dagster, dbt and the resources at this install's state folder and config."""
+    dagster_home = paths.dagster_home()
+    instance_file = dagster_home / "dagster.yaml"
+    if not instance_file.exists():
+        instance_file.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ.setdefault("BEATWISE_WAREHOUSE", str(paths.warehouse_path()))
+    if config_file:
+        os.environ["BEATWISE_CONFIG"] = str(Path(config_file).resolve())
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="agency configuration (default: $BEATWISE_CONFIG, else config/chicago_sample.yaml)")
+def run(config_file: str | None) -> None:
+    """Materialize every asset once, in this process, and print what was built."""
+    prepare_environment(config_file)
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.summary import print_summary
+
+    started = time.perf_counter()
+    job = defs.resolve_job_def("main")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        for event in result.all_events:
+            if event.is_failure:
+                click.echo(f"FAILED {event.step_key}: {event.event_specific_data.error.message.strip()}", err=True)
+        sys.exit(1)
+    print_summary(elapsed)
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dagster-port", default=3000, show_default=True)
+@click.option("--mlflow-port", default=5000, show_default=True)
+@click.option("--streamlit-port", default=8501, show_default=True)
+def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_port: int) -> None:
+    """Start the Dagster UI, the MLflow UI and the dashboards on localhost; Ctrl-C stops them all."""
+    prepare_environment(config_file)
+    from models.tracking import tracking_uri  # noqa: PLC0415  (the MLflow store's location)
+
+    root = paths.PROJECT_ROOT
+    commands = {
+        "Dagster": ["dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(dagster_port)],
+        "MLflow": ["mlflow", "ui", "--backend-store-uri", tracking_uri(), "--host", "127.0.0.1",
+                   "--port", str(mlflow_port), "--workers", "1"],
+        "Dashboards": ["streamlit", "run", str(root / "dashboards" / "app.py"), "--server.address", "127.0.0.1",
+                       "--server.port", str(streamlit_port), "--server.headless", "true",
+                       "--browser.gatherUsageStats", "false"],
+    }
+    urls = {"Dagster": dagster_port, "MLflow": mlflow_port, "Dashboards": streamlit_port}
+    processes = []
+    for name, command in commands.items():
+        # Each in its own process group, so that one signal stops a service and all its children.
+        processes.append(subprocess.Popen(command, cwd=root, start_new_session=True))
+        click.echo(f"{name:<11} http://127.0.0.1:{urls[name]}")
+    click.echo("Ctrl-C stops them all.")
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        deadline = time.time() + 15
+        for p in processes:
+            try:
+                p.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        click.echo("stopped.")
