@@ -56,23 +56,38 @@ class Shift(Strict):
     start: time
 
 
-class Feed(Strict):
-    """One source of rows: its files (relative to data_root), their format and the column mapping."""
+class Edition(Strict):
+    """Which edition of a redrawn boundary layer one file holds, and when it was in force."""
 
-    files: list[str] = Field(min_length=1)
+    vintage: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class Feed(Strict):
+    """One source of rows: its files (relative to data_root), their format and the column mapping.
+
+    `files` may be empty for a feed delivered later into the landing folder (BEATWISE_HOME/landing/<feed>/).
+    """
+
+    files: list[str] = Field(default_factory=list)
     format: Literal["parquet", "csv", "geojson"] | None = None
     columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> source column")
     timestamp_format: str | None = Field(None, description="strptime format of text timestamps")
     encoding: str = "utf-8"
     crs: str | None = Field(None, description="CRS of the feed's geometry when it differs from the agency's")
     on_personal_data: Literal["refuse", "drop"] = "refuse"
+    not_personal: dict[str, str] = Field(
+        default_factory=dict, description="column -> why it is not personal data though its name looks so")
     vintage: str | None = Field(None, description="for boundaries: which edition the file is")
     valid_from: date | None = None
     valid_to: date | None = None
+    editions: dict[str, Edition] = Field(default_factory=dict, description="file name -> the edition it holds")
+    ignore_timezone: bool = Field(False, description="timestamps carry a zone suffix (e.g. 'Z') but are local times")
 
     @model_validator(mode="after")
     def _format_from_suffix(self) -> Feed:
-        if self.format is None:
+        if self.format is None and self.files:
             suffix = Path(self.files[0]).suffix.lower().lstrip(".")
             fmt = {"parquet": "parquet", "csv": "csv", "geojson": "geojson", "json": "geojson"}.get(suffix)
             if fmt is None:
@@ -108,6 +123,9 @@ class Capacity(Strict):
     dose_minutes: float = Field(15.0, gt=0)
     visits_per_mission: int = Field(1, ge=1)
     per_district: dict[str, int] = Field(default_factory=dict, description="district -> units per shift")
+    per_shift: dict[str, int] = Field(default_factory=dict,
+                                      description="shift name -> units per district (unless per_district)")
+    planning_lead_minutes: int = Field(60, ge=0, description="plan each shift this long before it starts")
 
 
 class Exposure(Strict):
@@ -124,6 +142,8 @@ class Forecasting(Strict):
     negatives_per_crime_type: int = Field(200_000, gt=0)
     train_start: date | None = None
     seed: int = 20161231
+    backtest_days: int = Field(182, gt=0, description="the champion gate's backtest: the last N days of history")
+    backtest_every_days: int = Field(7, ge=1, description="... scored on the shifts of every N-th day")
 
 
 class AgencyConfig(Strict):
