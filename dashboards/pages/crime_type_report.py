@@ -1,0 +1,13 @@
+"""Crime type report: average directed-patrol minutes per crime type."""
+
+from dashboards import auth, reports
+
+auth.guard(__file__)
+reports.report_page(
+    "Crime type report",
+    ["marts.rpt_crime_type", "marts.rpt_crime_types"],
+    "Average directed-patrol minutes delivered against each crime type's missions.",
+    measure="avg_dose_minutes",
+    group="crime_type",
+    key="crime_type_report",
+)

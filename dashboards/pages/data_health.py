@@ -1,0 +1,67 @@
+"""Data health: feed freshness, rows loaded and quarantined with reasons, the last loads."""
+
+from datetime import datetime
+
+import altair as alt
+import streamlit as st
+
+from dashboards import auth, data
+
+auth.guard(__file__)
+st.title("Data health")
+data.require("raw.load_log", waiting_on="the ingest assets (raw.load_log)")
+
+cols = set(data.columns("raw.load_log"))
+rows_in = next((c for c in ("rows_read", "rows_in") if c in cols), None)
+loaded = [c for c in ("rows_inserted", "rows_updated") if c in cols]
+finished = "finished_at" if "finished_at" in cols else ("finished" if "finished" in cols else None)
+stamp = finished or next(c for c in ("started_at", "started") if c in cols)
+
+freshness = data.query(f"""select feed, max({stamp}) as last_load, count(*) as loads,
+        {f"sum({rows_in})" if rows_in else "null"} as rows_read,
+        {" + ".join(f"sum({c})" for c in loaded) if loaded else "null"} as rows_loaded,
+        {"sum(rows_quarantined)" if "rows_quarantined" in cols else "null"} as rows_quarantined
+    from raw.load_log group by feed order by feed""")
+snapshot_at = data.scalar("select max(" + stamp + ") from raw.load_log")
+st.subheader("Feeds")
+published = datetime.fromtimestamp(data.snapshot_version() / 1e9)
+st.caption(f"Serving snapshot published {published:%Y-%m-%d %H:%M}; last feed load {snapshot_at}")
+st.dataframe(freshness, hide_index=True, key="feeds_table")
+
+st.subheader("Quarantined rows")
+if data.has("raw.quarantine"):
+    reasons = data.query("""select feed, reason, count(*) as rows from raw.quarantine
+                            group by all order by rows desc limit 200""")
+    if reasons.empty:
+        st.success("No row has been quarantined.")
+    else:
+        st.altair_chart(
+            alt.Chart(reasons.head(20))
+            .mark_bar()
+            .encode(
+                x=alt.X("rows:Q"),
+                y=alt.Y("reason:N", sort="-x", title=None),
+                color="feed:N",
+                tooltip=["feed", "reason", "rows"],
+            ),
+            width="stretch",
+        )
+        st.dataframe(reasons, hide_index=True, key="quarantine_reasons")
+        feed = st.selectbox("Examples from feed", reasons["feed"].unique())
+        examples = data.query(
+            """select source_file, row_number, natural_key, reason, record from raw.quarantine
+                                 where feed = ? order by load_id desc, row_number limit 100""",
+            (feed,),
+        )
+        st.dataframe(examples, hide_index=True, key="quarantine_examples")
+else:
+    st.info("raw.quarantine is not in the serving snapshot yet.")
+
+st.subheader("Last loads")
+last = data.query(
+    f"select * exclude (sha256) from raw.load_log order by {stamp} desc limit 50"
+    if "sha256" in cols
+    else f"select * from raw.load_log order by {stamp} desc limit 50"
+)
+st.dataframe(last, hide_index=True, key="loads_table")
+data.csv_download(last, "load_log")

@@ -1,0 +1,13 @@
+"""Shift report: where units were and what they did over each shift."""
+
+from dashboards import auth, reports
+
+auth.guard(__file__)
+reports.report_page(
+    "Shift report",
+    ["marts.rpt_shift", "marts.rpt_shifts"],
+    "Per shift and district: missions planned and delivered, directed-patrol minutes, compliance.",
+    measure="dose_minutes_delivered",
+    group="district",
+    key="shift_report",
+)

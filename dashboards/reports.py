@@ -1,0 +1,146 @@
+"""The report pages' common shape: a report mart, filters by date, district and crime type, a chart, a
+table and a CSV download; a clear 'no data yet' state until the mart is published.
+
+Report marts (`marts.rpt_*`) are built by dbt; each page names the marts it can show, first found wins.
+Filtering and aggregation happen in SQL; at most ROW_LIMIT rows reach the page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import data
+
+ROW_LIMIT = 5000
+DATE_COLUMNS = ("shift_start", "date", "day", "week_start", "month")
+GROUP_COLUMNS = ("crime_type", "tactic", "district", "officer_id", "unit_id", "shift_name")
+
+
+def _column_types(table: str) -> dict[str, str]:
+    schema, name = table.split(".")
+    frame = data.query(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        (schema, name),
+    )
+    return dict(zip(frame["column_name"], frame["data_type"], strict=True)) if not frame.empty else {}
+
+
+def find_mart(candidates: list[str]) -> str | None:
+    """The first of `candidates` in the snapshot, else a `marts.rpt_*` named like one of them."""
+    present = data.tables()
+    for name in candidates:
+        if name in present:
+            return name
+    stems = [c.split(".")[1].removeprefix("rpt_") for c in candidates]
+    return next(
+        (t for t in sorted(present) if t.startswith("marts.rpt_") and any(s in t for s in stems)), None
+    )
+
+
+def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
+    """Date range, district and crime type widgets for the columns `table` has; a SQL where clause."""
+    clauses, params = [], []
+    date_col = next((c for c in DATE_COLUMNS if c in types), None)
+    cols = st.columns(3)
+    if date_col:
+        span = data.query(f"select min({date_col})::date as lo, max({date_col})::date as hi from {table}")
+        lo, hi = span["lo"].iat[0], span["hi"].iat[0]
+        if pd.notna(lo):
+            default_lo = max(lo, hi - timedelta(days=90))
+            picked = cols[0].date_input(
+                "Dates", (default_lo, hi), min_value=lo, max_value=hi, key=f"{key}_dates"
+            )
+            if isinstance(picked, tuple | list) and len(picked) == 2:
+                clauses.append(f"{date_col}::date between ? and ?")
+                params += list(picked)
+    for i, (column, label) in enumerate((("district", "Districts"), ("crime_type", "Crime types")), start=1):
+        if column in types:
+            values = data.query(
+                f"select distinct {column} as v from {table} where {column} is not null order by 1"
+            )
+            picked = cols[i].multiselect(label, values["v"], key=f"{key}_{column}")
+            if picked:
+                marks, more = data.in_list(picked)
+                clauses.append(f"{column} in {marks}")
+                params += more
+    return ("where " + " and ".join(clauses)) if clauses else "", params
+
+
+def chart(frame: pd.DataFrame, types: dict[str, str], measure: str | None, group: str | None) -> None:
+    """A line over time (or bars by group) of the report's main measure."""
+    numeric = [
+        c
+        for c, t in types.items()
+        if t.upper() in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT", "DECIMAL")
+        or t.upper().startswith("DECIMAL")
+    ]
+    measure = measure if measure in frame.columns else next((c for c in numeric if c in frame.columns), None)
+    group = group if group in frame.columns else next((c for c in GROUP_COLUMNS if c in frame.columns), None)
+    date_col = next((c for c in DATE_COLUMNS if c in frame.columns), None)
+    if measure is None or frame.empty:
+        return
+    if date_col:
+        keys = [date_col] + ([group] if group else [])
+        agg = frame.groupby(keys, as_index=False)[measure].sum()
+        encoding = {
+            "x": alt.X(f"{date_col}:T", title=None),
+            "y": alt.Y(f"{measure}:Q", title=measure.replace("_", " ")),
+        }
+        if group:
+            encoding["color"] = alt.Color(f"{group}:N", title=group.replace("_", " "))
+        st.altair_chart(alt.Chart(agg).mark_line(point=len(agg) < 200).encode(**encoding), width="stretch")
+    elif group:
+        agg = (
+            frame.groupby(group, as_index=False)[measure].sum().sort_values(measure, ascending=False).head(40)
+        )
+        st.altair_chart(
+            alt.Chart(agg)
+            .mark_bar()
+            .encode(
+                x=alt.X(f"{measure}:Q", title=measure.replace("_", " ")),
+                y=alt.Y(f"{group}:N", sort="-x", title=None),
+            ),
+            width="stretch",
+        )
+
+
+def report_page(
+    title: str,
+    marts: list[str],
+    about: str,
+    *,
+    measure: str | None = None,
+    group: str | None = None,
+    key: str,
+) -> tuple[str, pd.DataFrame] | None:
+    """Render one report page; returns (mart, filtered rows) or None when there is no data yet."""
+    st.title(title)
+    st.caption(about)
+    if not data.snapshot_version():
+        st.info("No serving snapshot has been published yet: run `make run` (or the Dagster job `main`).")
+        return None
+    table = find_mart(marts)
+    if table is None:
+        st.info(
+            f"No data yet: this report reads {' or '.join(marts)}, which the pipeline has not published. "
+            "It fills in once patrol dosage has been measured (dbt report marts)."
+        )
+        return None
+    types = _column_types(table)
+    where, params = filters(table, types, key)
+    order = next((f"order by {c} desc" for c in DATE_COLUMNS if c in types), "")
+    rows = data.query(f"select * from {table} {where} {order} limit {ROW_LIMIT}", params)
+    total = data.scalar(f"select count(*) from {table} {where}", params)
+    chart(rows, types, measure, group)
+    st.dataframe(rows, hide_index=True, key=f"{key}_table")
+    st.caption(
+        f"{len(rows):,} of {total:,} rows from `{table}`"
+        + (" (first rows only)" if total > len(rows) else "")
+    )
+    data.csv_download(rows, key)
+    return table, rows
