@@ -30,6 +30,14 @@ def normalise_beat(value: object) -> str | None:
     return text.zfill(4) if text else None
 
 
+def normalise_offence_code(value: object) -> str | None:
+    """Offence codes appear as '110' and '0110' (IUCR's lookup drops the zero); keyed as 4+ characters."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip().upper()
+    return text.zfill(4) if text else None
+
+
 @dataclass(frozen=True)
 class Contract:
     feed: str
@@ -39,6 +47,10 @@ class Contract:
     version_column: str | None = None
     # Geometry feeds carry a WKT column in the agency CRS and are loaded whole (a new file replaces them).
     replace_whole: bool = False
+    # Column holding when the event happened: a value after the load time is quarantined as a future date.
+    event_time: str | None = None
+    # Rows must fall inside the jurisdiction (a cell of raw.cells) or are quarantined.
+    located: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -76,6 +88,8 @@ CONTRACTS: dict[str, Contract] = {
         }),
         natural_key=("incident_id",),
         version_column="updated_at",
+        event_time="occurred_at",
+        located=True,
     ),
     "offence_codes": Contract(
         "offence_codes",
@@ -143,6 +157,7 @@ CONTRACTS: dict[str, Contract] = {
             "wind_speed": Column(float, Check.ge(0), nullable=True),
         }),
         natural_key=("station", "date"),
+        event_time="date",
     ),
     # Feeds that real CAD, gunfire-detection and AVL systems deliver (simulated for Chicago).
     "calls_for_service": Contract(
@@ -151,22 +166,26 @@ CONTRACTS: dict[str, Contract] = {
             "call_id": _text(),
             "received_at": Column(_TS),
             "call_type": _text(),
-            "priority": Column(int, Check.in_range(0, 9), nullable=True),
+            "priority": Column("Int64", Check.in_range(0, 9), nullable=True),
             "x": _coord(),
             "y": _coord(),
         }),
         natural_key=("call_id",),
+        event_time="received_at",
+        located=True,
     ),
     "gunfire_detections": Contract(
         "gunfire_detections",
         pa.DataFrameSchema({
             "detection_id": _text(),
             "detected_at": Column(_TS),
-            "rounds": Column(int, Check.ge(1), nullable=True),
+            "rounds": Column("Int64", Check.ge(1), nullable=True),
             "x": _coord(),
             "y": _coord(),
         }),
         natural_key=("detection_id",),
+        event_time="detected_at",
+        located=True,
     ),
     "avl_pings": Contract(
         "avl_pings",
@@ -177,6 +196,7 @@ CONTRACTS: dict[str, Contract] = {
             "y": _coord(),
         }),
         natural_key=("unit_id", "pinged_at"),
+        event_time="pinged_at",
     ),
     "patrol_activity": Contract(
         "patrol_activity",
@@ -190,5 +210,6 @@ CONTRACTS: dict[str, Contract] = {
             "tactic": _text(),
         }, checks=[Check(lambda df: df["ended_at"] >= df["started_at"], error="ends before it starts")]),
         natural_key=("activity_id",),
+        event_time="started_at",
     ),
 }

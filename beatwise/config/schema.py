@@ -82,8 +82,10 @@ class Feed(Strict):
     vintage: str | None = Field(None, description="for boundaries: which edition the file is")
     valid_from: date | None = None
     valid_to: date | None = None
-    editions: dict[str, Edition] = Field(default_factory=dict, description="file name -> the edition it holds")
-    ignore_timezone: bool = Field(False, description="timestamps carry a zone suffix (e.g. 'Z') but are local times")
+    editions: dict[str, Edition] = Field(
+        default_factory=dict, description="file name -> the edition it holds")
+    ignore_timezone: bool = Field(
+        False, description="timestamps carry a zone suffix (e.g. 'Z') but are local times")
 
     @model_validator(mode="after")
     def _format_from_suffix(self) -> Feed:

@@ -1,0 +1,238 @@
+"""Ingest: feed files -> policy guard -> canonical columns -> validation -> raw.<feed> + raw.quarantine.
+
+`load_feed(con, config, feed)` loads every file the config names for a feed, then whatever has landed in
+BEATWISE_HOME/landing/<feed>/. Each file is one transaction with one raw.load_log row and one audit
+record; a refused file (FeedError) loads nothing, is logged and audited, and the error is raised after
+the feed's other files are loaded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from beatwise import audit, paths, policy
+from beatwise.config import AgencyConfig, Feed
+from beatwise.contracts import CONTRACTS
+from beatwise.ingest import canonical, read, upsert, validate
+from beatwise.ingest.read import SUFFIX_FORMATS, FeedError
+from beatwise.warehouse import table_exists
+
+__all__ = ["FeedError", "FeedLoad", "FileLoad", "feed_files", "load_feed", "load_file"]
+
+
+@dataclass
+class FileLoad:
+    """What one file load did."""
+
+    load_id: str
+    feed: str
+    file: str
+    sha256: str
+    status: str = "loaded"
+    error: str | None = None
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_removed: int = 0
+    rows_quarantined: int = 0
+    rows_merged: int = 0  # parts of one shape joined into its first row
+    unknown_offence_codes: int = 0
+    districts_from_beat: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_inserted + self.rows_updated + self.rows_unchanged
+
+
+@dataclass
+class FeedLoad:
+    feed: str
+    files: list[FileLoad] = field(default_factory=list)
+    unknown_offence_codes: dict[str, int] = field(default_factory=dict)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def feed_files(config: AgencyConfig, feed: str) -> list[tuple[Path, Feed]]:
+    """The feed's configured files, then its landing files (format by suffix, the config's column mapping)."""
+    spec = config.feeds.get(feed) or Feed()
+    found = [(path, spec) for path in (config.feed_files(feed) if feed in config.feeds else [])]
+    landing = paths.landing_dir() / feed
+    for path in sorted(landing.glob("*")) if landing.is_dir() else []:
+        fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+        if fmt and path.is_file():
+            found.append((path, spec.model_copy(update={"format": fmt})))
+    return found
+
+
+def load_feed(
+    con: duckdb.DuckDBPyConnection, config: AgencyConfig, feed: str, actor: str = "ingest"
+) -> FeedLoad:
+    """Load every file of `feed`; its table exists afterwards even when no file has arrived yet."""
+    contract = CONTRACTS[feed]
+    upsert.ensure_tables(con, contract)
+    result, refused = FeedLoad(feed), []
+    for path, spec in feed_files(config, feed):
+        try:
+            result.files.append(
+                load_file(con, config, feed, path, spec, actor=actor, unknown=result.unknown_offence_codes)
+            )
+        except FeedError as exc:
+            refused.append(exc)
+    if contract.replace_whole and result.files and not refused:
+        # A geometry feed is whatever its current files hold: drop what came from files no longer listed.
+        names = [f.file for f in result.files]
+        con.execute(
+            f"delete from raw.{feed} where _source_file not in ({', '.join('?' * len(names))})", names
+        )
+    if refused:
+        raise (
+            refused[0]
+            if len(refused) == 1
+            else FeedError(feed, refused[0].file, "; ".join(map(str, refused)))
+        )
+    return result
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    config: AgencyConfig,
+    feed: str,
+    path: Path,
+    spec: Feed | None = None,
+    actor: str = "ingest",
+    unknown: dict[str, int] | None = None,
+) -> FileLoad:
+    """Load one file of `feed` (in one transaction); raise FeedError, after logging it, if it is refused."""
+    contract = CONTRACTS[feed]
+    spec = spec or config.feeds[feed]  # type: ignore[index]
+    path = Path(path)
+    upsert.ensure_tables(con, contract)
+    load = FileLoad(
+        uuid.uuid4().hex, feed, path.name, read.file_digest(path) if path.exists() else "", started_at=_now()
+    )
+    try:
+        rows = _read_and_check(con, config, feed, path, spec, load)
+    except FeedError as exc:
+        if not exc.file:
+            exc = FeedError(feed, path, exc.message, exc.rule)
+        load.status, load.error, load.finished_at = "refused", str(exc), _now()
+        con.execute("begin")
+        upsert.log_load(con, asdict(load))
+        audit.append(con, "feed_load", actor, f"raw.{feed}", _audit_payload(load))
+        con.execute("commit")
+        raise exc from None
+    frame, quarantined, codes = rows
+    con.execute("begin")
+    try:
+        counts = upsert.upsert(con, contract, frame, path.name, pd.Timestamp(load.started_at))
+        if counts.superseded:
+            extra = _quarantine_rows(load, contract, frame.set_index("_row"), dict(counts.superseded), None)
+            quarantined = pd.concat([quarantined, extra], ignore_index=True)
+        load.rows_quarantined = upsert.quarantine(con, quarantined)
+        load.rows_inserted, load.rows_updated = counts.inserted, counts.updated
+        load.rows_unchanged, load.rows_removed = counts.unchanged, counts.removed
+        load.unknown_offence_codes = sum(codes.values())
+        load.finished_at = _now()
+        upsert.log_load(con, asdict(load))
+        audit.append(con, "feed_load", actor, f"raw.{feed}", _audit_payload(load, codes))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    if unknown is not None:
+        for code, n in codes.items():
+            unknown[code] = unknown.get(code, 0) + n
+    return load
+
+
+def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed, load: FileLoad):
+    """Read, guard, map and validate one file: (rows to upsert, rows to quarantine, unknown offence codes)."""
+    contract = CONTRACTS[feed]
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower()) or spec.format or "csv"
+    found = read.source_columns(path, fmt, feed, spec.encoding)
+    forbidden = policy.forbidden_columns(found, spec.not_personal)
+    if forbidden and spec.on_personal_data == "refuse":
+        column, rule = next(iter(forbidden.items()))
+        others = f" (also: {', '.join(list(forbidden)[1:])})" if len(forbidden) > 1 else ""
+        raise FeedError(
+            feed,
+            path,
+            f"column {column!r} is personal or protected data and may not be stored"
+            f"{others}; set on_personal_data: drop to load the file without it",
+            rule,
+        )
+    allowed = [c for c in found if c not in forbidden]
+    needed = canonical.required_source_columns(feed, spec, contract, allowed)
+    if fmt == "geojson":
+        needed.append(read.GEOMETRY)
+    source = read.read_source(path, fmt, feed, spec.encoding, columns=needed if fmt != "geojson" else None)
+    source = source[[c for c in source.columns if c in needed]].copy()  # forbidden columns never go further
+    load.rows_read = len(source)
+
+    rejections = validate.Rejections()
+    frame = canonical.to_canonical(source, feed, spec, contract, config, path, rejections)
+    if feed == "incidents" and table_exists(con, "raw", "beats"):
+        beats = con.execute("select vintage, beat, district, valid_from, valid_to from raw.beats").df()
+        load.districts_from_beat = canonical.fill_district_from_beats(frame, beats)
+    merged = validate.merge_geometry_parts(frame, contract)
+    frame = frame.drop(index=merged)
+    load.rows_merged = len(merged)
+    validate.check_contract(frame, contract, rejections)
+    validate.check_future(frame, contract, load.started_at, rejections)
+    cells = validate.jurisdiction_cells(con) if contract.located else None
+    validate.check_jurisdiction(frame, contract, cells, config.grid.cell_size, rejections)
+    validate.check_duplicates(frame, contract, rejections)
+    good = frame.drop(index=rejections.rows)
+    codes = validate.unknown_offence_codes(good, con) if feed == "incidents" else {}
+    quarantined = _quarantine_rows(
+        load,
+        contract,
+        frame,
+        {i: rejections.reason(i) for i in rejections.rows},
+        source.drop(columns=[read.GEOMETRY], errors="ignore"),
+    )
+    return good.assign(_row=good.index), quarantined, codes
+
+
+def _quarantine_rows(
+    load: FileLoad, contract, frame: pd.DataFrame, reasons: dict[int, str], source: pd.DataFrame | None
+) -> pd.DataFrame:
+    """raw.quarantine rows: the record as the source had it (or canonical), with its 1-based row number."""
+    index = list(reasons)
+    records = (source if source is not None else frame[contract.columns]).loc[index]
+    records = records.astype(object).where(records.notna(), None)  # missing is JSON null, not NaN
+    keys = frame.loc[index, list(contract.natural_key)].astype(str).agg("|".join, axis=1) if index else []
+    return pd.DataFrame(
+        {
+            "load_id": load.load_id,
+            "feed": load.feed,
+            "source_file": load.file,
+            "row_number": [i + 1 for i in index],
+            "natural_key": list(keys),
+            "reason": [reasons[i] for i in index],
+            "record": [audit.canonical_json(r) for r in records.to_dict("records")],
+            "quarantined_at": load.started_at,
+        }
+    )
+
+
+def _audit_payload(load: FileLoad, codes: dict[str, int] | None = None) -> dict:
+    payload = {k: v for k, v in asdict(load).items() if k not in ("started_at", "finished_at")}
+    if codes:
+        payload["unknown_offence_code_list"] = dict(sorted(codes.items()))
+    return payload
