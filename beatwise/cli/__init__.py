@@ -16,6 +16,7 @@ COMMANDS = {
     "audit": ("beatwise.cli.audit:audit", "Verify and read the tamper-evident audit log."),
     "sample": ("beatwise.cli.sample:sample", "Cut a few districts over a date range out of an agency's data."),
     "plan": ("models.planning.cli:plan", "Plan a shift's missions; replay a plan; queue an override."),
+    "simulate": ("beatwise.cli.simulate:simulate", "Simulate a synthetic city and field operations."),
     "run": ("orchestration.cli:run", "Run the whole pipeline once, in process, and print a summary."),
     "ui": ("orchestration.cli:ui", "Start the Dagster UI, the MLflow UI and the dashboards."),
 }

@@ -104,8 +104,9 @@ def test_a_feed_without_files_gets_an_empty_table_and_landing_files_are_loaded(s
 
         landing = paths.landing_dir() / "calls_for_service"
         landing.mkdir(parents=True, exist_ok=True)
+        # A CAD export in the vendor's own column names, which config/chicago.yaml maps.
         (landing / "cad_2016-06-01.csv").write_text(
-            "call_id,received_at,call_type,priority,x,y\n"
+            "event_no,entry_time,nature_code,priority_code,x_coord,y_coord\n"
             "C1,2016-06-01T10:00:00,DISTURBANCE,2,1150000.5,1898000.5\n"
             "C2,2016-06-01T11:00:00,SHOTS FIRED,1,0,1898000.5\n"
         )

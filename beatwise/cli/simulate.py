@@ -1,0 +1,156 @@
+"""`beatwise simulate`: a synthetic city with known crime, and simulated field operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from beatwise import paths
+from beatwise.config import load_config
+from beatwise.config.schema import AgencyConfig
+from beatwise.simulate import (
+    FULL_COMPLIANCE,
+    CityPlan,
+    Compliance,
+    make_roster,
+    simulate_city,
+    simulate_operations,
+    write_operations,
+)
+
+
+@click.group()
+def simulate() -> None:
+    """Simulated data: a synthetic city and field operations (AVL pings, activity logs)."""
+
+
+@simulate.command("city")
+@click.option(
+    "--config",
+    "config_file",
+    default=str(paths.PROJECT_ROOT / "config" / "synthetic.yaml"),
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+)
+@click.option("--incidents", default=100_000, show_default=True, help="about this many incident records")
+@click.option(
+    "--start", type=click.DateTime(["%Y-%m-%d"]), help="first day (default: the config's history_start)"
+)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="last day, inclusive (default: history_end)")
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="folder to write (default: the config's data_root)"
+)
+def city(
+    config_file: str, incidents: int, start: datetime | None, end: datetime | None, seed: int, out: str | None
+) -> None:
+    """Write a synthetic city's layers, incidents, calls for service and gunfire detections."""
+    cfg = load_config(config_file)
+    first = start.date() if start else cfg.history_start
+    last = end.date() if end else cfg.history_end
+    if first is None or last is None:
+        raise click.UsageError("give --start and --end (the config sets no history_start / history_end)")
+    target = Path(out) if out else cfg.data_path()
+    plan = CityPlan(cell_size=cfg.grid.cell_size)
+    counts = simulate_city(target, incidents, first, last + pd.Timedelta(days=1), seed=seed, plan=plan)
+    for name, n in counts.items():
+        click.echo(f"{name}: {n:,}")
+    click.echo(f"written to {target}")
+
+
+@simulate.command("operations")
+@click.option(
+    "--config",
+    "config_file",
+    default=str(paths.PROJECT_ROOT / "config" / "synthetic.yaml"),
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+)
+@click.option(
+    "--missions",
+    "missions_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Parquet or CSV: mission_id, shift_start, district, cell_id, dose_minutes, visits, tactics",
+)
+@click.option(
+    "--shift",
+    "shifts",
+    multiple=True,
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="shift start(s) to simulate (default: every shift in the missions file)",
+)
+@click.option(
+    "--calls",
+    "calls_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="calls for service in the config's calls_for_service layout, answered between missions",
+)
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--compliance", type=click.Choice(["realistic", "full"]), default="realistic", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="landing folder (default: BEATWISE_HOME/landing)"
+)
+def operations(
+    config_file: str,
+    missions_file: str,
+    shifts: tuple[datetime, ...],
+    calls_file: str | None,
+    seed: int,
+    compliance: str,
+    out: str | None,
+) -> None:
+    """Simulate units working the missions: AVL pings, activity logs and the dose ground truth."""
+    cfg = load_config(config_file)
+    missions = _read(Path(missions_file))
+    missions["shift_start"] = pd.to_datetime(missions["shift_start"])
+    starts = sorted(pd.Timestamp(s) for s in shifts) if shifts else sorted(missions["shift_start"].unique())
+    missions = missions[missions["shift_start"].isin(starts)]
+    if missions.empty:
+        raise click.UsageError("no missions in the chosen shifts")
+    roster = pd.concat(
+        [_roster(cfg, start, sorted(missions["district"].astype(str).unique())) for start in starts],
+        ignore_index=True,
+    )
+    calls = _canonical_calls(cfg, Path(calls_file)) if calls_file else None
+    ops = simulate_operations(
+        missions,
+        roster,
+        calls,
+        seed=seed,
+        cell_size=cfg.grid.cell_size,
+        compliance=FULL_COMPLIANCE if compliance == "full" else Compliance(),
+    )
+    name = f"{cfg.agency.slug}_{pd.Timestamp(starts[0]):%Y%m%dT%H%M}_{pd.Timestamp(starts[-1]):%Y%m%dT%H%M}"
+    files = write_operations(ops, Path(out) if out else paths.landing_dir(), name)
+    click.echo(f"{len(roster):,} unit-shifts, {len(ops.pings):,} pings, {len(ops.activity):,} activities")
+    for feed, path in files.items():
+        click.echo(f"{feed}: {path}")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"district": str})
+
+
+def _roster(cfg: AgencyConfig, start: pd.Timestamp, districts: list[str]) -> pd.DataFrame:
+    starts = cfg.shift_start_hours
+    hours = cfg.shift_hours[starts.index(start.hour)] if start.hour in starts else 8
+    units = {d: cfg.capacity.per_district.get(d, cfg.capacity.units_per_shift) for d in districts}
+    return make_roster([start], districts, units, shift_hours=hours, salt=cfg.agency.slug)
+
+
+def _canonical_calls(cfg: AgencyConfig, path: Path) -> pd.DataFrame:
+    """Calls renamed from the feed's source columns to canonical ones (received_at, x, y)."""
+    mapping = cfg.feeds["calls_for_service"].columns if "calls_for_service" in cfg.feeds else {}
+    frame = _read(path)
+    renamed = frame.rename(columns={src: canon for canon, src in mapping.items()})
+    missing = {"received_at", "x", "y"} - set(renamed.columns)
+    if missing:
+        raise click.UsageError(f"{path.name}: no column for {sorted(missing)} (see feeds.calls_for_service)")
+    keep = ["received_at", "x", "y"] + (["district"] if "district" in renamed else [])  # CAD exports carry it
+    return renamed[keep].assign(received_at=lambda f: pd.to_datetime(f["received_at"]))

@@ -1,0 +1,95 @@
+"""The simulator: a synthetic city whose crime follows a known process, and simulated field operations.
+
+No public source has AVL, activity logs, calls for service or gunfire detections with matching incidents;
+the simulator writes them, deterministic by seed, in the layouts real systems deliver (see `files`), so they
+go through the same ingest and contracts as real feeds.
+
+    city = build_city(CityPlan(), seed=1)
+    crime = CrimeProcess(city, CrimeParameters(), seed=1)
+    history = crime.generate(date(2015, 1, 1), date(2016, 1, 1))        # open loop
+    shift = crime.step(start, end, dose_minutes={"2000_3000": 15.0})    # closed loop, shift by shift
+    ops = simulate_operations(missions, make_roster(...), calls, seed=1)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from beatwise.simulate.city import CRS, CityPlan, SyntheticCity, build_city
+from beatwise.simulate.crime import KINDS, NO_DETERRENCE, CrimeParameters, CrimeProcess, Deterrence, EventKind
+from beatwise.simulate.files import (
+    write_city_layers,
+    write_detections,
+    write_operations,
+    write_parquet,
+    write_weather,
+)
+from beatwise.simulate.operations import (
+    FULL_COMPLIANCE,
+    Compliance,
+    Operations,
+    make_roster,
+    pseudonym,
+    simulate_operations,
+)
+from beatwise.simulate.reporting import Reporting, calls_for_service, gunfire_detections, incident_records
+
+__all__ = [
+    "CRS",
+    "FULL_COMPLIANCE",
+    "KINDS",
+    "NO_DETERRENCE",
+    "CityPlan",
+    "Compliance",
+    "CrimeParameters",
+    "CrimeProcess",
+    "Deterrence",
+    "EventKind",
+    "Operations",
+    "Reporting",
+    "SyntheticCity",
+    "build_city",
+    "calls_for_service",
+    "gunfire_detections",
+    "incident_records",
+    "make_roster",
+    "pseudonym",
+    "simulate_city",
+    "simulate_operations",
+    "write_operations",
+]
+
+
+def simulate_city(
+    out: Path,
+    incidents: int,
+    start: date,
+    end: date,
+    seed: int = 1,
+    plan: CityPlan | None = None,
+    params: CrimeParameters | None = None,
+) -> dict[str, int]:
+    """Write a whole synthetic city into `out`: layers, weather, about `incidents` incidents in
+    [start, end) and their calls for service and gunfire detections. Returns rows written per file."""
+    out = Path(out)
+    city = build_city(plan, seed)
+    params = (params or CrimeParameters()).scaled_to_incidents(city, incidents, start, end)
+    events = CrimeProcess(city, params, seed).generate(start, end)
+    records = incident_records(events, city)
+    detections = gunfire_detections(events, city, seed)
+    calls = calls_for_service(events, city, seed)
+    write_city_layers(city, out)
+    write_weather(city, start, pd.Timestamp(end) - pd.Timedelta(days=1), out)  # end is exclusive
+    write_parquet(records, out / "incidents.parquet")
+    write_parquet(calls, out / "calls_for_service.parquet")
+    write_detections(detections, out / "gunfire_detections.csv")
+    return {
+        "incidents": len(records),
+        "calls_for_service": len(calls),
+        "gunfire_detections": len(detections),
+        "liquor_premises": len(city.premises),
+        "cells": len(city.cells),
+    }
