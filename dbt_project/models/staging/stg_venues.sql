@@ -1,0 +1,1 @@
+{{ staged_feed('venues', {'venue_id': 'string', 'venue': 'string', 'x': 'float', 'y': 'float'}) }}

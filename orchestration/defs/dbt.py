@@ -1,0 +1,84 @@
+"""dbt: the warehouse models (staging, intermediate, marts) as Dagster assets; dbt tests as asset checks.
+
+Models are keyed `<schema>/<model>` (e.g. `marts/fct_training_set`); sources map to the raw assets that
+write them through `meta.dagster.asset_key` in `dbt_project/models/sources.yml`. The manifest must exist
+before this module imports: `make setup` (or `make manifest`) runs `dbt parse`.
+"""
+
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from beatwise import paths
+from beatwise.config import AgencyConfig
+from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
+
+DBT_PROJECT_DIR = paths.PROJECT_ROOT / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+
+def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
+    """The dbt vars of an agency configuration (grid, shifts, feature windows, sampling, history)."""
+    return {
+        "cell_size": config.grid.cell_size,
+        "shift_start_hours": config.shift_start_hours,
+        "windows_days": list(config.forecasting.windows_days),
+        "negatives_per_crime_type": config.forecasting.negatives_per_crime_type,
+        "sample_seed": config.forecasting.seed,
+        "history_start": config.history_start.isoformat() if config.history_start else None,
+        "history_end": config.history_end.isoformat() if config.history_end else None,
+    }
+
+
+def dbt_build_args(config: AgencyConfig) -> list[str]:
+    """`dbt build` with the agency's vars: models, data tests and unit tests in one run."""
+    return ["build", "--vars", json.dumps(dbt_vars(config))]
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Models keyed by their schema and name; every model in the `warehouse` group."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "warehouse"
+
+
+# The four config tables all come from the one raw/agency_config asset.
+translator = WarehouseTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)
+)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
+def warehouse_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    agency: AgencyResource,
+    warehouse: WarehouseResource,
+):
+    # profiles.yml reads the DuckDB file from BEATWISE_WAREHOUSE; the dbt subprocess inherits it.
+    os.environ["BEATWISE_WAREHOUSE"] = warehouse.file
+    yield from dbt.cli(dbt_build_args(agency.load()), context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[warehouse_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))},
+)
