@@ -48,15 +48,23 @@ def run(config_file: str | None) -> None:
 
     started = time.perf_counter()
     job = defs.resolve_job_def("main")
+    click.echo(f"running the pipeline for {os.environ.get('BEATWISE_CONFIG', 'config/chicago_sample.yaml')} ...")
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     elapsed = time.perf_counter() - started
     if not result.success:
         for event in result.all_events:
-            if event.is_failure:
-                click.echo(f"FAILED {event.step_key}: {event.event_specific_data.error.message.strip()}", err=True)
+            if event.is_failure and event.event_specific_data is not None:
+                error = getattr(event.event_specific_data, "error", None)
+                click.echo(f"FAILED {event.step_key}: {error.message.strip() if error else event.message}", err=True)
         sys.exit(1)
-    print_summary(elapsed)
+    step_seconds = {
+        event.step_key: event.event_specific_data.duration_ms / 1000
+        for event in result.all_events
+        if event.is_step_success and event.step_key
+    }
+    print_summary(elapsed, step_seconds)
 
 
 @click.command()

@@ -15,6 +15,8 @@ COMMANDS = {
     "config": ("beatwise.cli.config:config", "Validate agency configuration files."),
     "audit": ("beatwise.cli.audit:audit", "Verify and read the tamper-evident audit log."),
     "sample": ("beatwise.cli.sample:sample", "Cut a few districts over a date range out of an agency's data."),
+    "forecast": ("models.forecasting.cli:forecast",
+                 "Train on incidents up to a day and forecast every cell for many shifts."),
     "plan": ("models.planning.cli:plan", "Plan a shift's missions; replay a plan; queue an override."),
     "simulate": ("beatwise.cli.simulate:simulate", "Simulate a synthetic city and field operations."),
     "run": ("orchestration.cli:run", "Run the whole pipeline once, in process, and print a summary."),

@@ -40,7 +40,7 @@ class Rejections:
         return sorted(self._reasons)
 
     def reason(self, row: int) -> str:
-        return "; ".join(self._reasons[row])
+        return "; ".join(sorted(self._reasons[row]))
 
     def __len__(self) -> int:
         return len(self._reasons)
@@ -168,10 +168,10 @@ def check_duplicates(frame: pd.DataFrame, contract: Contract, rejections: Reject
                     f"superseded by row {keep + 1} (newer {version} {newest})",
                 )
                 continue
-        keys = ", ".join(f"{k}={group.iloc[0][k]!r}" for k in key)
+        # The key itself is in the quarantine row's natural_key; the reason stays groupable.
         rejections.add(
             group.index,
-            f"conflicting duplicates of {keys} with no order between them (rows "
+            f"conflicting duplicates of one {'/'.join(key)} with no order between them (rows "
             f"{', '.join(str(i + 1) for i in group.index)})",
         )
 

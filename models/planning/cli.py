@@ -67,11 +67,11 @@ def plan(
     if as_json:
         click.echo(json.dumps(document))
         return
-    _print_missions(document, result.warnings)
+    print_missions(document, result.warnings)
     click.echo(f"briefings: {briefings / 'index.html'}")
 
 
-def _print_missions(document: dict, warnings: list[str]) -> None:
+def print_missions(document: dict, warnings: list[str]) -> None:
     missions = document["missions"]
     click.echo(
         f"plan {document['plan_id']} for the shift {document['shift_start']}: {len(missions)} missions "

@@ -1,0 +1,112 @@
+"""Forecasting on the full Chicago data, in the issue's evaluation shape.
+
+Train on 2011-2015, evaluate the three shifts of every 7th day of 2016 (PAI at 1% and 5% of the
+jurisdiction's cells, hit rate, harm-weighted capture, deviance, calibration) for every crime type and
+method; time training (wall, peak memory), scoring one shift of every crime type and cell, and the
+forecast command over 300 shifts x 6 crime types. Needs no warehouse: the incident file is read with
+the config's mapping, the cells and environment come from the geography package.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+from beatwise.config import load_config
+from models.forecasting.cells import cells_from_files
+from models.forecasting.evaluate import accuracy_table, format_table, run_backtest
+from models.forecasting.events import read_incident_files
+from models.forecasting.features import load_calendar
+from models.forecasting.forecast_command import run_forecast
+from models.forecasting.gbm import fit_models
+from models.forecasting.history import EventHistory
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config" / "chicago.yaml"
+TRAIN_UNTIL = date(2015, 12, 31)
+
+
+def _peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+
+
+def bench_forecast() -> dict:
+    config = load_config(CONFIG)
+    crime_types = config.modelled_crime_types()
+    out: dict = {}
+
+    clock = time.perf_counter()
+    history = EventHistory(read_incident_files(config), cells_from_files(config), crime_types=crime_types)
+    calendar = load_calendar(config)
+    out["forecast_load_seconds"] = time.perf_counter() - clock
+    out["forecast_cells"] = float(len(history.cells))
+
+    clock = time.perf_counter()
+    models = fit_models(history, config, calendar, crime_types, TRAIN_UNTIL, config.forecasting.seed)
+    out["forecast_training_seconds"] = time.perf_counter() - clock
+    out["forecast_training_peak_memory_gb"] = _peak_rss_gb()
+    print(f"trained {len(models)} models in {out['forecast_training_seconds']:.0f} s", flush=True)
+
+    clock = time.perf_counter()
+    backtest = run_backtest(
+        history,
+        config,
+        crime_types,
+        [date(2016, 1, 1)],
+        date(2016, 12, 31),
+        trainer=lambda types, until: {t: models[t] for t in types if t in models},
+        every_days=7,
+    )
+    out["forecast_backtest_seconds"] = time.perf_counter() - clock
+
+    champions = {
+        t: next(f for f in backtest.fitted[t] if f.method == d.champion)
+        for t, d in backtest.decisions.items()
+    }
+    shift = datetime(2016, 6, 1, 14)
+    clock = time.perf_counter()
+    for forecaster in champions.values():
+        forecaster.predict(history, shift)
+    out["forecast_score_one_shift_seconds"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    for t in crime_types:
+        models[t].predict(history, shift)
+    out["forecast_score_one_shift_models_seconds"] = time.perf_counter() - clock
+
+    table = accuracy_table(backtest)
+    print(format_table(backtest), flush=True)
+    for row in table.to_dict("records"):
+        t = row["crime_type"]
+        out[f"forecast_{t}_champion_pai_1"] = row["champion_pai_1"]
+        out[f"forecast_{t}_baseline_pai_1"] = row["baseline_pai_1"]
+        out[f"forecast_{t}_model_pai_1"] = row["model_pai_1"]
+        out[f"forecast_{t}_champion_harm_1"] = row["champion_harm_1"]
+        out[f"forecast_{t}_baseline_harm_1"] = row["baseline_harm_1"]
+    out["forecast_harm_capture_1_champion"] = backtest.harm_capture["champion"]["1"]
+    out["forecast_harm_capture_1_best_baseline"] = backtest.harm_capture["best_baseline"]["1"]
+    out["forecast_harm_capture_1_model"] = backtest.harm_capture.get("lightgbm_poisson", {}).get(
+        "1", float("nan")
+    )
+    out["accuracy_table"] = backtest.table().to_dict("records")
+
+    with tempfile.TemporaryDirectory() as folder:
+        clock = time.perf_counter()
+        run = run_forecast(
+            config, TRAIN_UNTIL, date(2016, 1, 1), date(2016, 4, 9), Path(folder) / "f.parquet", every_days=1
+        )
+        out["forecast_command_seconds"] = time.perf_counter() - clock
+        out["forecast_command_shifts"] = float(run.shifts)
+        out["forecast_command_rows"] = float(run.rows)
+        for step, seconds in run.seconds.items():
+            out[f"forecast_command_{step}_seconds"] = seconds
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    figures = bench_forecast()
+    print(json.dumps({k: v for k, v in figures.items() if k != "accuracy_table"}, indent=1, default=str))

@@ -1,0 +1,200 @@
+"""Features of every jurisdiction cell for one shift, from the event history and the calendar.
+
+The definitions follow the warehouse's feature marts (docs/warehouse.md, `fct_scoring_features`):
+counts of the crime type in the cell and its 3x3 neighbourhood over 7/28/91/364 days before the shift
+start, days since the cell's last event (missing when there is none), all modelled crime in
+the cell over 28 and 364 days, shift of the day, day of week, month, holiday, scheduled events that day,
+and the previous day's weather, and the cell's environment (bars, land use, venues; static). Everything is
+computed from events strictly before the shift start.
+
+This is the in-memory twin of the dbt macro `shift_features` (dbt_project/macros/shift_features.sql),
+used where a warehouse round trip per shift would be too slow (the forecast command, backtests): the
+same windows over the same half-open interval [shift start - w days, shift start), the same 3x3
+neighbourhood, the same calendar. tests/models/forecasting/test_feature_parity.py holds them equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from beatwise.config.schema import AgencyConfig
+from beatwise.geography.calendar import holiday_calendar
+from models.forecasting.cells import ENVIRONMENT
+from models.forecasting.history import ALL, MINUTES_PER_DAY, EventHistory, to_minutes
+from models.forecasting.shifts import shift_of_day
+
+WEATHER = ("precipitation", "snowfall", "temperature_max")
+
+
+@dataclass
+class Calendar:
+    """What is known about each day regardless of place: holidays, scheduled events, weather."""
+
+    holidays: set[date] = field(default_factory=set)
+    events_per_day: dict[date, int] = field(default_factory=dict)
+    weather: dict[date, tuple[float, float, float]] = field(default_factory=dict)
+
+    def row(self, day: date) -> dict[str, float]:
+        before = self.weather.get(day - timedelta(days=1), (np.nan, np.nan, np.nan))
+        return {
+            "is_holiday": float(day in self.holidays),
+            "events_that_day": float(self.events_per_day.get(day, 0)),
+            **dict(zip(WEATHER, before, strict=True)),
+        }
+
+
+def load_calendar(config: AgencyConfig) -> Calendar:
+    """The calendar from the agency's holiday rules and its sports-events and weather feeds (if any)."""
+    calendar = Calendar(holidays=set(holiday_calendar(config)["date"]))
+    with duckdb.connect() as con:
+        if "sports_events" in config.feeds:
+            col = config.feeds["sports_events"].columns.get("starts_at", "starts_at")
+            for path in config.feed_files("sports_events"):
+                if path.exists():
+                    rows = con.execute(
+                        f"""select cast(try_cast(replace("{col}", 'Z', '') as timestamp) as date) d, count(*)
+                            from read_csv('{path.as_posix()}', all_varchar = true) group by 1"""
+                    ).fetchall()
+                    calendar.events_per_day.update({d: n for d, n in rows if d is not None})
+        if "weather_daily" in config.feeds:
+            cols = config.feeds["weather_daily"].columns
+            for path in config.feed_files("weather_daily"):
+                if path.exists():
+                    values = ", ".join(f'try_cast("{cols[w]}" as double)' for w in WEATHER)
+                    rows = con.execute(
+                        f"""select try_cast("{cols["date"]}" as date), {values}
+                            from read_csv('{path.as_posix()}', all_varchar = true)"""
+                    ).fetchall()
+                    calendar.weather.update(
+                        {
+                            r[0]: tuple(np.nan if v is None else v for v in r[1:])
+                            for r in rows
+                            if r[0] is not None
+                        }
+                    )
+    return calendar
+
+
+def feature_names(windows: list[int]) -> list[str]:
+    return [
+        *(f"n_cell_{w}d" for w in windows),
+        *(f"n_nbhd_{w}d" for w in windows),
+        "days_since_last",
+        "n_all_cell_28d",
+        "n_all_cell_364d",
+        "shift_of_day",
+        "day_of_week",
+        "month",
+        "is_holiday",
+        "events_that_day",
+        *WEATHER,
+        *ENVIRONMENT,
+    ]
+
+
+def shift_matrix(
+    history: EventHistory,
+    config: AgencyConfig,
+    calendar: Calendar,
+    crime_type: str,
+    shift_start: datetime,
+    pooled: dict[str, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Features (columns in `feature_names` order) of the jurisdiction's cells for one crime type and shift.
+
+    `rows` selects some of the jurisdiction's cells (positions in `history.cells`); `pooled` caches the
+    all-crime counts (over the grid) of the shift across crime types.
+    """
+    start = to_minutes(shift_start)
+    windows = config.forecasting.windows_days
+    cells = history.cell_index if rows is None else history.cell_index[rows]
+    n_windows = len(windows)
+    out = np.empty((len(cells), len(feature_names(windows))))
+    for i, w in enumerate(windows):
+        counts = history.counts(crime_type, start - w * MINUTES_PER_DAY, start)
+        out[:, i] = counts[cells]
+        out[:, n_windows + i] = history.grid.block_sum(counts, cells)
+    col = 2 * n_windows
+    last = history.last_time(crime_type, history.first_minute, start)[cells]
+    out[:, col] = np.where(last >= 0, (start - last) / MINUTES_PER_DAY, np.nan)
+    pooled = {} if pooled is None else pooled
+    for w in (28, 364):
+        col += 1
+        key = f"n_all_cell_{w}d"
+        if key not in pooled:
+            pooled[key] = history.counts(ALL, start - w * MINUTES_PER_DAY, start)
+        out[:, col] = pooled[key][cells]
+    constant = _shift_constants(config, calendar, shift_start)
+    col += 1
+    out[:, col : col + len(constant)] = constant
+    out[:, col + len(constant) :] = history.environment if rows is None else history.environment[rows]
+    return out
+
+
+def rows_matrix(
+    history: EventHistory,
+    config: AgencyConfig,
+    calendar: Calendar,
+    crime_type: str,
+    rows: np.ndarray,
+    shift_starts: Sequence[datetime],
+    shift_of_row: np.ndarray,
+) -> np.ndarray:
+    """Features of many (cell, shift) pairs at once: cell `rows[i]` (position in `history.cells`) at shift
+    `shift_starts[shift_of_row[i]]`. The same values as `shift_matrix`, computed per row by binary search:
+    cheap for the sparse training rows, where a whole-grid pass per shift would waste most of its work."""
+    windows = config.forecasting.windows_days
+    starts = np.array([to_minutes(s) for s in shift_starts], dtype=np.int64)[shift_of_row]
+    cells = history.cell_index[rows].astype(np.int64)
+    n_windows = len(windows)
+    out = np.empty((len(cells), len(feature_names(windows))))
+    block = cells[:, None] + history.grid.block_offsets[None, :]
+    for i, w in enumerate(windows):
+        begin = starts - w * MINUTES_PER_DAY
+        out[:, i] = history.counts_at(crime_type, cells, begin, starts)
+        out[:, n_windows + i] = (
+            history.counts_at(crime_type, block.ravel(), np.repeat(begin, 9), np.repeat(starts, 9))
+            .reshape(-1, 9)
+            .sum(axis=1)
+        )
+    col = 2 * n_windows
+    last = history.last_time_at(crime_type, cells, starts)
+    out[:, col] = np.where(last >= 0, (starts - last) / MINUTES_PER_DAY, np.nan)
+    for w in (28, 364):
+        col += 1
+        out[:, col] = history.counts_at(ALL, cells, starts - w * MINUTES_PER_DAY, starts)
+    constants = np.array([_shift_constants(config, calendar, s) for s in shift_starts])
+    col += 1
+    out[:, col : col + constants.shape[1]] = constants[shift_of_row]
+    out[:, col + constants.shape[1] :] = history.environment[rows]
+    return out
+
+
+def _shift_constants(config: AgencyConfig, calendar: Calendar, shift_start: datetime) -> list[float]:
+    return [
+        float(shift_of_day(config, shift_start)),
+        float(shift_start.weekday()),
+        float(shift_start.month),
+        *calendar.row(shift_start.date()).values(),
+    ]
+
+
+def shift_features(
+    history: EventHistory,
+    config: AgencyConfig,
+    calendar: Calendar,
+    crime_type: str,
+    shift_start: datetime,
+    pooled: dict[str, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """`shift_matrix` as a frame with the feature names (one row per selected jurisdiction cell)."""
+    matrix = shift_matrix(history, config, calendar, crime_type, shift_start, pooled, rows)
+    return pd.DataFrame(matrix, columns=feature_names(config.forecasting.windows_days))

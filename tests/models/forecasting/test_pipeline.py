@@ -1,0 +1,139 @@
+"""The warehouse path on the embedded sample: real ingest, geography and dbt marts, then training,
+gating, MLflow and risk surfaces; and the in-memory features equal the dbt feature mart exactly."""
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from dbt.cli.main import dbtRunner
+
+from beatwise import audit
+from beatwise.geography import write_cell_environment, write_cells, write_holidays
+from beatwise.ingest import load_feed
+from beatwise.ingest.agency_config import load_agency_config
+from models.forecasting import tracking
+from models.forecasting.champion import ChampionDecision
+from models.forecasting.features import feature_names, shift_matrix
+from models.forecasting.pipeline import (
+    accuracy_summary,
+    load_history,
+    score_shift,
+    train_and_register,
+    write_scoring_shifts,
+)
+
+DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
+FEEDS = [
+    "districts",
+    "beats",
+    "offence_codes",
+    "liquor_premises",
+    "land_use",
+    "venues",
+    "sports_events",
+    "weather_daily",
+    "incidents",
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse(sample_config, beatwise_home) -> Path:
+    path = beatwise_home / "forecast_warehouse.duckdb"
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        load_agency_config(con, sample_config)
+        for feed in FEEDS[:-1]:
+            load_feed(con, sample_config, feed)
+        write_cells(con, sample_config)
+        write_cell_environment(con, sample_config)
+        write_holidays(con, sample_config)
+        load_feed(con, sample_config, "incidents")
+    before = os.environ.get("BEATWISE_WAREHOUSE")
+    os.environ["BEATWISE_WAREHOUSE"] = str(path)
+    try:
+        result = dbtRunner().invoke(
+            [
+                "run",
+                "--select",
+                "+fct_training_set",
+                "+fct_scoring_features",
+                "--project-dir",
+                str(DBT_DIR),
+                "--profiles-dir",
+                str(DBT_DIR),
+                "--quiet",
+                "--vars",
+                json.dumps({"negatives_per_crime_type": 3000}),
+            ]
+        )
+        assert result.success, result.exception
+    finally:
+        os.environ.pop("BEATWISE_WAREHOUSE") if before is None else os.environ.update(
+            BEATWISE_WAREHOUSE=before
+        )
+    return path
+
+
+def test_in_memory_features_equal_the_dbt_feature_mart(warehouse, sample_config):
+    shift = datetime(2016, 7, 4, 22)  # a holiday night, with a game that day
+    with duckdb.connect(str(warehouse)) as con:
+        history, calendar = load_history(con, sample_config)
+        write_scoring_shifts(con, sample_config, shift)
+        mart = con.execute("select * from marts.fct_scoring_features").df()
+    names = feature_names(sample_config.forecasting.windows_days)
+    assert set(names) <= set(mart.columns)
+    for crime_type in sample_config.modelled_crime_types():
+        rows = mart[mart["crime_type"] == crime_type].set_index("cell_id").reindex(history.cells["cell_id"])
+        np.testing.assert_allclose(
+            shift_matrix(history, sample_config, calendar, crime_type, shift),
+            rows[names].to_numpy(dtype=float),
+            rtol=1e-9,
+            err_msg=crime_type,
+        )
+    assert mart["n_cell_364d"].sum() > 0 and mart["is_holiday"].all()
+
+
+def test_train_gate_register_and_score_the_next_shift(warehouse, small_config):
+    config = small_config.model_copy(
+        update={"crime_types": {t: small_config.crime_types[t] for t in ("robbery", "homicide")}}
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        backtest, registered = train_and_register(con, config)
+        shift = write_scoring_shifts(con, config)
+        result = score_shift(con, config)
+        surfaces = con.execute("select * from forecast.risk_surfaces").df()
+        drivers = con.execute("select * from forecast.risk_drivers").df()
+        metrics = con.execute("select count(*) from forecast.backtest_metrics").fetchall()[0][0]
+        verification = audit.verify(con)
+        summary = accuracy_summary(con)
+        scoring = audit.records(con, kind="scoring")
+        score_shift(con, config)  # re-running replaces the shift's rows
+        assert con.execute("select count(*) from forecast.risk_surfaces").fetchall()[0][0] == len(surfaces)
+    assert shift == datetime(2017, 1, 1, 6)  # the first shift after the last incident of 2016
+    cells = len(surfaces) // 2
+    assert result["rows"] == 2 * cells and set(surfaces["crime_type"]) == {"robbery", "homicide"}
+    assert (surfaces["expected_count"] > 0).all() and surfaces["percentile"].between(0, 100).all()
+    for t, decision in backtest.decisions.items():
+        assert registered[t]["champion"] == decision.champion
+        assert tracking.champion(config, t) == (decision.champion, registered[t]["version"])
+        assert set(surfaces.loc[surfaces["crime_type"] == t, "method"]) == {decision.champion}
+    assert drivers.groupby(["crime_type", "cell_id"]).size().max() <= 3
+    assert metrics > 0 and verification.ok
+    assert "robbery" in summary and "best baseline" in summary
+    payload = json.loads(scoring[-1].payload)
+    assert {"input/scoring_features", "output/risk_surfaces", "output/risk_drivers"} <= set(payload["files"])
+    assert all(len(f["sha256"]) == 64 for f in payload["files"].values())
+
+    # A model champion scores through the feature mart and explains each cell by its features.
+    decision = ChampionDecision("robbery", "lightgbm_poisson", "prior_28d", True, "forced for the test")
+    tracking.register_champion(config, decision, registered["robbery"]["model_uris"])
+    with duckdb.connect(str(warehouse)) as con:
+        score_shift(con, config)
+        robbery = con.execute("select * from forecast.risk_surfaces where crime_type = 'robbery'").df()
+        explained = con.execute("select * from forecast.risk_drivers where crime_type = 'robbery'").df()
+    assert set(robbery["method"]) == {"lightgbm_poisson"} and (robbery["expected_count"] > 0).all()
+    assert len(explained) == 3 * cells and set(explained["feature"]) <= set(feature_names([7, 28, 91, 364]))
