@@ -40,7 +40,7 @@ class Rejections:
         return sorted(self._reasons)
 
     def reason(self, row: int) -> str:
-        return "; ".join(sorted(self._reasons[row]))
+        return "; ".join(self._reasons[row])
 
     def __len__(self) -> int:
         return len(self._reasons)
@@ -76,7 +76,10 @@ def check_contract(frame: pd.DataFrame, contract: Contract, rejections: Rejectio
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         whole = cases[cases["index"].isna()]
+        # pandera reports failures in no fixed order; list a row's reasons in the contract's column order.
+        order = {column: i for i, column in enumerate(contract.columns)}
         rows = cases[cases["index"].notna()]
+        rows = rows.assign(_order=rows["column"].map(order)).sort_values(["_order", "check"], kind="stable")
         if not whole.empty and rows.empty:
             raise ValueError(
                 f"{contract.feed}: {whole[['column', 'check']].drop_duplicates().to_dict('records')}"
