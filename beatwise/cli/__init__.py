@@ -17,6 +17,8 @@ COMMANDS = {
     "sample": ("beatwise.cli.sample:sample", "Cut a few districts over a date range out of an agency's data."),
     "forecast": ("models.forecasting.cli:forecast",
                  "Train on incidents up to a day and forecast every cell for many shifts."),
+    "impact": ("models.impact.cli:impact",
+               "Estimate the effect of missions; prove the estimator on a synthetic city."),
     "plan": ("models.planning.cli:plan", "Plan a shift's missions; replay a plan; queue an override."),
     "simulate": ("beatwise.cli.simulate:simulate", "Simulate a synthetic city and field operations."),
     "run": ("orchestration.cli:run", "Run the whole pipeline once, in process, and print a summary."),
