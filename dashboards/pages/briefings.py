@@ -74,7 +74,11 @@ st.markdown(
     "**Driven by:** "
     + ", ".join(f"{k.replace('_', ' ')} ({v:.0%})" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))
 )
-st.markdown("**Recommended tactics:** " + (", ".join(tactics) if tactics else "-"))
+st.markdown("**Recommended tactics:**")
+for tactic in tactics:
+    st.markdown(f"- **{tactic['tactic'].replace('_', ' ')}**: {tactic['description']}")
+if not tactics:
+    st.markdown("-")
 
 a, b = st.columns(2)
 if html_file is not None:

@@ -109,7 +109,8 @@ def overrides(
 plan_job = dg.define_asset_job("plan_missions", selection=[MISSIONS])
 overrides_job = dg.define_asset_job("apply_overrides", selection=[OVERRIDES])
 refresh_job = dg.define_asset_job(
-    "refresh_forecasts_and_plans", selection=dg.AssetSelection.assets(MISSIONS).upstream()
+    "refresh_forecasts_and_plans",
+    selection=dg.AssetSelection.assets(MISSIONS).upstream().required_multi_asset_neighbors(),
 )
 
 
