@@ -137,7 +137,9 @@ CONTRACTS: dict[str, Contract] = {
     ),
     "sports_events": Contract(
         "sports_events",
-        pa.DataFrameSchema({"event_id": _text(), "venue": _text(), "starts_at": Column(_TS), "league": _text(nullable=True)}),
+        pa.DataFrameSchema(
+            {"event_id": _text(), "venue": _text(), "starts_at": Column(_TS), "league": _text(nullable=True)}
+        ),
         natural_key=("event_id",),
     ),
     "venues": Contract(

@@ -75,7 +75,7 @@ def run(config_file: str | None) -> None:
 def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_port: int) -> None:
     """Start the Dagster UI, the MLflow UI and the dashboards on localhost; Ctrl-C stops them all."""
     prepare_environment(config_file)
-    from models.tracking import tracking_uri  # noqa: PLC0415  (the MLflow store's location)
+    from models.forecasting.tracking import tracking_uri
 
     root = paths.PROJECT_ROOT
     commands = {

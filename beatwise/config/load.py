@@ -7,7 +7,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -101,7 +100,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(source, [ConfigProblem("", mark.line + 1 if mark else None, f"not valid YAML: {exc}")]) from exc
+        problem = ConfigProblem("", mark.line + 1 if mark else None, f"not valid YAML: {exc}")
+        raise ConfigError(source, [problem]) from exc
     if not isinstance(raw, dict) or node is None:
         raise ConfigError(source, [ConfigProblem("", 1, "the file must be a YAML mapping")])
     index = _line_index(node)
