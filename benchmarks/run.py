@@ -14,9 +14,8 @@ import subprocess
 import sys
 import time
 
-from beatwise import paths
-
 import benchmarks
+from beatwise import paths
 
 
 def discover() -> list[str]:
