@@ -16,6 +16,12 @@ TABLES = [
     ("forecast.risk_surfaces", "risk surface rows"),
     ("plans.missions", "missions"),
     ("raw.avl_pings", "AVL pings (simulated operations)"),
+    ("marts.fct_mission_dosage", "missions with measured dosage"),
+    ("marts.rpt_shift", "Shift report rows"),
+    ("marts.rpt_tactic", "Tactic report rows"),
+    ("marts.rpt_officer", "Officer report rows"),
+    ("marts.rpt_crime_type", "Crime Type report rows"),
+    ("marts.rpt_crime_dosage", "Crime & Dosage report rows"),
     ("raw.audit_log", "audit records"),
 ]
 

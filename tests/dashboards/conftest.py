@@ -1,7 +1,6 @@
 """A serving snapshot built by the real pipeline on the embedded sample, once per test session.
 
-The assets upstream of ["serving", "snapshot"] run in process; the snapshot then holds whatever the
-pipeline could build (parts still missing show the pages' 'no data yet' state, which the tests check).
+The assets upstream of ["serving", "snapshot"] run in process and must all succeed.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from beatwise import paths, warehouse
+from beatwise import paths
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 PASSWORDS = {
@@ -31,19 +30,13 @@ def serving_snapshot(beatwise_home: Path) -> Path:
     os.environ["BEATWISE_WAREHOUSE"] = str(paths.warehouse_path())
     os.environ.setdefault("BEATWISE_NOW", "2016-12-31T00:00:00")
     from orchestration.definitions import defs
-    from orchestration.defs.publish import publish
 
     snapshot = dg.AssetKey(["serving", "snapshot"])
     job = dg.define_asset_job("dashboards_upstream", selection=dg.AssetSelection.assets(snapshot).upstream())
     merged = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
     with dg.DagsterInstance.ephemeral() as instance:
-        result = merged.resolve_job_def("dashboards_upstream").execute_in_process(
-            instance=instance, raise_on_error=False
-        )
-    if not any(e.asset_key == snapshot for e in result.get_asset_materialization_events()):
-        # Some upstream part is not built yet: publish what the pipeline did build.
-        with warehouse.connect() as con:
-            publish(con)
+        result = merged.resolve_job_def("dashboards_upstream").execute_in_process(instance=instance)
+    assert any(e.asset_key == snapshot for e in result.get_asset_materialization_events())
     return paths.serving_path()
 
 

@@ -11,7 +11,7 @@ from models.impact.outcomes import estimate_impact
 from models.impact.replay import simulate_recent_operations
 from orchestration.defs.operations import simulated_operations
 from orchestration.resources import AgencyResource, WarehouseResource
-from tests.conftest import SAMPLE_CONFIG
+from tests.conftest import SAMPLE_CONFIG, own_home
 from tests.dbt.operations_warehouse import OPERATIONS, dbt_build, sample_warehouse
 
 REPORTS = ["rpt_shift", "rpt_tactic", "rpt_officer", "rpt_crime_type", "rpt_crime_dosage"]
@@ -19,6 +19,12 @@ REPORTS = ["rpt_shift", "rpt_tactic", "rpt_officer", "rpt_crime_type", "rpt_crim
 
 @pytest.fixture(scope="module")
 def simulated_day(tmp_path_factory, sample_config):
+    # Its own state folder: no champion registered by other tests, no landing files of theirs.
+    with own_home(tmp_path_factory.mktemp("reports_home")):
+        yield _simulate_one_day(tmp_path_factory, sample_config)
+
+
+def _simulate_one_day(tmp_path_factory, sample_config):
     path = sample_warehouse(
         sample_config, tmp_path_factory.mktemp("reports") / "wh.duckdb", "2016-10-01", "2017-01-01"
     )

@@ -30,7 +30,7 @@ def test_ingest_assets_declare_keys_group_pool_and_dependencies():
         assert asset.node_def.pool == WAREHOUSE_POOL
 
 
-def test_ingest_and_geography_materialize_on_the_sample(tmp_path):
+def test_ingest_and_geography_materialize_on_the_sample(tmp_path, fresh_home):
     warehouse_file = tmp_path / "warehouse.duckdb"
     resources = {
         "agency": AgencyResource(config_path=str(SAMPLE_CONFIG)),
