@@ -12,9 +12,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from beatwise.config import AgencyConfig
 
 GENESIS = "0" * 64
 TABLE = "raw.audit_log"
@@ -48,6 +51,20 @@ class Verification:
         if self.ok:
             return f"OK: {self.records} audit records, chain intact (last hash {self.last_hash[:16]})"
         return f"BROKEN at record {self.bad_seq}: {self.problem}"
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes: how every logged input and output is identified."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def config_digest(config: AgencyConfig) -> str:
+    """sha256 of the validated configuration's canonical JSON (so `extends` and env values count)."""
+    return hashlib.sha256(canonical_json(config.model_dump(mode="json")).encode()).hexdigest()
 
 
 def canonical_json(value: Any) -> str:

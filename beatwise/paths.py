@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +50,19 @@ def _sub(name: str) -> Path:
     path = home() / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def using_home(path: Path) -> Iterator[Path]:
+    """Run with `path` as the state folder (and its Dagster home), then restore the previous ones."""
+    saved = {key: os.environ.get(key) for key in ("BEATWISE_HOME", "DAGSTER_HOME")}
+    (path / "dagster").mkdir(parents=True, exist_ok=True)
+    os.environ["BEATWISE_HOME"], os.environ["DAGSTER_HOME"] = str(path), str(path / "dagster")
+    try:
+        yield path
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,15 +1,13 @@
 """dbt on the full Chicago data: the whole `dbt build`, and scoring features for all cells of one shift.
 
-The raw schema comes from BEATWISE_BENCH_WAREHOUSE when it names a warehouse the real ingest and geography
-assets wrote for config/chicago.yaml (it is copied, never modified); otherwise from the stand-in builder
-of the dbt tests (tests/dbt/raw_warehouse.py), which has the same tables and columns.
+The raw schema is written by the real ingest and geography code (tests/dbt/raw_warehouse.py); that part
+is not timed here (see bench_warehouse).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,16 +36,11 @@ def _dbt(*args: str, env: dict[str, str]) -> None:
         raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stdout[-4000:]}")
 
 
-def _raw_warehouse(target: Path) -> str:
-    given = os.environ.get("BEATWISE_BENCH_WAREHOUSE")
-    if given:
-        shutil.copyfile(given, target)
-        return "ingest"
+def _raw_warehouse(target: Path) -> None:
     sys.path.insert(0, str(ROOT / "tests" / "dbt"))
     from raw_warehouse import build_raw_warehouse
 
     build_raw_warehouse(load_config(ROOT / "config" / "chicago.yaml"), target)
-    return "stand-in"
 
 
 def bench_dbt() -> dict[str, float]:
@@ -56,7 +49,7 @@ def bench_dbt() -> dict[str, float]:
     config = load_config(ROOT / "config" / "chicago.yaml")
     with tempfile.TemporaryDirectory() as folder:
         warehouse = Path(folder) / "warehouse.duckdb"
-        source = _raw_warehouse(warehouse)
+        _raw_warehouse(warehouse)
         env = {**os.environ, "BEATWISE_WAREHOUSE": str(warehouse)}
         _dbt("parse", "--quiet", env=env)
         from orchestration.defs.dbt import dbt_vars
@@ -75,7 +68,7 @@ def bench_dbt() -> dict[str, float]:
                 frame = con.execute("select * from marts.fct_scoring_features").df()
                 timings.append(time.perf_counter() - started)
             scored_rows = len(frame)
-    print(f"raw tables from the {source} builder; {rows} training rows; {scored_rows} scoring rows per shift")
+    print(f"{rows} training rows; {scored_rows} scoring rows per shift")
     return {
         "dbt_build_seconds": round(build_seconds, 2),
         "scoring_features_seconds": round(statistics.median(timings), 3),

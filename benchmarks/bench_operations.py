@@ -113,7 +113,7 @@ def bench_operations(proof_seeds: int = 20, folder: str | None = None) -> dict[s
     with tempfile.TemporaryDirectory() as scratch:
         folder = folder or scratch
         warehouse = Path(folder) / "warehouse.duckdb"
-        build_raw_warehouse(config, warehouse, incidents_where="\"Date\" >= timestamp '2016-10-01'")
+        build_raw_warehouse(config, warehouse, incidents_where="occurred_at >= timestamp '2016-10-01'")
         env = {**os.environ, "BEATWISE_WAREHOUSE": str(warehouse)}
         variables = json.dumps(
             {"cell_size": config.grid.cell_size, "history_start": "2016-10-01", "history_end": "2016-12-31"}

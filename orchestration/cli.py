@@ -99,13 +99,48 @@ def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_p
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C (uv forwards the first one again) must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # dagster dev starts its code servers in sessions of their own: collect every descendant first.
+        family = {child for p in processes for child in _descendants(p.pid)}
         for p in processes:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
+        _signal(family, signal.SIGTERM)
         deadline = time.time() + 15
         for p in processes:
             try:
                 p.wait(max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+        while family and time.time() < deadline:
+            family = {pid for pid in family if Path(f"/proc/{pid}").exists()}
+            time.sleep(0.2)
+        _signal(family, signal.SIGKILL)
         click.echo("stopped.")
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (from /proc; empty where there is none)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _signal(pids: set[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass

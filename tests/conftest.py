@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from beatwise import paths
 from beatwise.config import AgencyConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,18 +25,10 @@ def beatwise_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@contextmanager
-def own_home(path: Path) -> Iterator[Path]:
-    """Run with a state folder of its own (landing files, MLflow store, artifacts, Dagster instance),
-    for tests whose outcome depends on what other tests left in the session's folder."""
-    saved = {key: os.environ.get(key) for key in ("BEATWISE_HOME", "DAGSTER_HOME")}
-    (path / "dagster").mkdir(parents=True, exist_ok=True)
-    os.environ["BEATWISE_HOME"], os.environ["DAGSTER_HOME"] = str(path), str(path / "dagster")
-    try:
-        yield path
-    finally:
-        for key, value in saved.items():
-            os.environ[key] = value  # always set by the session fixture
+def own_home(path: Path):
+    """A state folder of its own (landing files, MLflow store, artifacts, Dagster instance), for tests whose
+    outcome depends on what other tests left in the session's folder."""
+    return paths.using_home(path)
 
 
 @pytest.fixture

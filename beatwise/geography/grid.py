@@ -21,22 +21,28 @@ def cell_ids(col: np.ndarray, row: np.ndarray) -> np.ndarray:
     return (col + "_" + row).to_numpy(dtype=object)
 
 
-def cell_of(x, y, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Columns, rows and ids of the cells holding points (x, y), vectorised over arrays.
-
-    Points without a coordinate (NaN) get col/row -1 and id None: callers decide what to do with them.
-    """
+def cell_index(x, y, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns and rows of the cells holding points (x, y), and which points have no coordinate (NaN);
+    those get col/row -1. Vectorised over arrays."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     missing = ~(np.isfinite(x) & np.isfinite(y))
     # floor_divide is exact at the borders where floor(x / size) can be off by one ulp.
     col = np.floor_divide(np.where(missing, 0.0, x), size).astype(np.int64)
     row = np.floor_divide(np.where(missing, 0.0, y), size).astype(np.int64)
+    col[missing] = -1
+    row[missing] = -1
+    return col, row, missing
+
+
+def cell_of(x, y, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns, rows and ids of the cells holding points (x, y), vectorised over arrays.
+
+    Points without a coordinate (NaN) get col/row -1 and id None: callers decide what to do with them.
+    """
+    col, row, missing = cell_index(x, y, size)
     ids = cell_ids(col, row)
-    if missing.any():
-        col[missing] = -1
-        row[missing] = -1
-        ids[missing] = None
+    ids[missing] = None
     return col, row, ids
 
 

@@ -123,7 +123,7 @@ def load_file(
     path = Path(path)
     upsert.ensure_tables(con, contract)
     load = FileLoad(
-        uuid.uuid4().hex, feed, path.name, read.file_digest(path) if path.exists() else "", started_at=_now()
+        uuid.uuid4().hex, feed, path.name, audit.file_digest(path) if path.exists() else "", started_at=_now()
     )
     try:
         rows = _read_and_check(con, config, feed, path, spec, load)

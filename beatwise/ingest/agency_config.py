@@ -7,19 +7,12 @@ weight), raw.shifts(shift_name, start_hour, hours). One audit record carries the
 
 from __future__ import annotations
 
-import hashlib
-
 import duckdb
 import pandas as pd
 
 from beatwise import audit
 from beatwise.config import AgencyConfig
 from beatwise.contracts import normalise_district, normalise_offence_code
-
-
-def config_digest(config: AgencyConfig) -> str:
-    """sha256 of the validated configuration's canonical JSON (so `extends` and env values count)."""
-    return hashlib.sha256(audit.canonical_json(config.model_dump(mode="json")).encode()).hexdigest()
 
 
 def config_tables(config: AgencyConfig) -> dict[str, pd.DataFrame]:
@@ -64,7 +57,7 @@ DDL = {
 
 def load_agency_config(con: duckdb.DuckDBPyConnection, config: AgencyConfig, actor: str = "ingest") -> dict:
     """Replace the config tables and append an audit record; returns the row counts and the digest."""
-    digest = config_digest(config)
+    digest = audit.config_digest(config)
     counts: dict = {}
     con.execute("create schema if not exists raw")
     con.execute("begin")

@@ -7,7 +7,6 @@ where in it; nothing of such a file is loaded.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
@@ -28,15 +27,6 @@ class FeedError(Exception):
         self.feed, self.file, self.message, self.rule = feed, Path(file).name, message, rule
         suffix = f" [{rule}]" if rule else ""
         super().__init__(f"feed {feed!r}, file {self.file!r}: {message}{suffix}")
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def source_columns(path: Path, fmt: str, feed: str, encoding: str = "utf-8") -> list[str]:

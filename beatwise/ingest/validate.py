@@ -19,6 +19,7 @@ import pandera.pandas as pa
 import shapely
 
 from beatwise.contracts import CONTRACTS, Contract
+from beatwise.geography.grid import cell_index
 from beatwise.warehouse import table_exists
 
 
@@ -131,13 +132,12 @@ def check_jurisdiction(
     cell_size: float,
     rejections: Rejections,
 ) -> None:
-    """A located row whose cell floor(x/size)_floor(y/size) is not a jurisdiction cell is outside it."""
+    """A located row whose grid cell is not a jurisdiction cell is outside it."""
     if not contract.located or cells is None:
         return
     x, y = frame["x"].to_numpy(dtype=float), frame["y"].to_numpy(dtype=float)
     known = np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)
-    col = np.floor(np.where(known, x, 0) / cell_size).astype(np.int64)
-    row = np.floor(np.where(known, y, 0) / cell_size).astype(np.int64)
+    col, row, _ = cell_index(x, y, cell_size)
     outside = known & ~np.isin(_pack(col, row), cells)
     rejections.add(
         frame.index[outside],

@@ -8,11 +8,9 @@ MLflow writes (the Dagster assets share the warehouse pool).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -20,7 +18,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
-from beatwise import paths
+from beatwise import audit, paths
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, ScoreBaseline, expected_counts
 from models.forecasting.champion import CANDIDATE, ChampionDecision
@@ -55,14 +53,6 @@ def use_experiment(config: AgencyConfig) -> str:
         experiment_id = experiment.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class BaselineModel(mlflow.pyfunc.PythonModel):
@@ -181,7 +171,7 @@ def log_training_data(config: AgencyConfig, crime_type: str, frame: pd.DataFrame
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{crime_type}.parquet"
     frame.to_parquet(path, index=False)
-    digest = sha256_file(path)
+    digest = audit.file_digest(path)
     dataset = mlflow.data.from_pandas(
         frame, source=str(path), name=f"{crime_type}_training", targets="incident_count"
     )

@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from beatwise import audit
 from beatwise.config.schema import AgencyConfig
 from models.planning import PlanningError
 from models.planning.missions import build_missions
@@ -63,10 +64,6 @@ def inputs_digest(inputs: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def config_digest(config: AgencyConfig) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()
-
-
 def derive_seed(config_sha256: str, inputs_sha256: str, shift_start: datetime) -> int:
     """The default seed: fixed by the inputs, so re-running the pipeline rebuilds the same plan, yet not
     chosen by anyone. Logged with the plan either way."""
@@ -98,7 +95,7 @@ def make_plan(
 ) -> Plan:
     """Compute the plan of one shift from its inputs (see planning_inputs). Pure and deterministic."""
     name = shift_name(config, shift_start)
-    config_sha, inputs_sha = config_digest(config), inputs_digest(inputs)
+    config_sha, inputs_sha = audit.config_digest(config), inputs_digest(inputs)
     seed = derive_seed(config_sha, inputs_sha, shift_start) if seed is None else int(seed)
     tag = hashlib.sha256(f"{inputs_sha}:{config_sha}:{seed}".encode()).hexdigest()[:8]
     plan_id = f"P{shift_start:%Y%m%d%H%M}-{tag}"

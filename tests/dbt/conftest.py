@@ -35,7 +35,7 @@ def dbt_manifest() -> Path:
 def built_warehouse(sample_config: AgencyConfig, beatwise_home: Path) -> Path:
     """A warehouse of the sample's incidents 2015-07-01 .. 2016-06-30, after a full `dbt build`."""
     path = build_raw_warehouse(sample_config, beatwise_home / "dbt_test_warehouse.duckdb",
-                               incidents_where="\"Date\" >= '2015-07-01' and \"Date\" < '2016-07-01'")
+                               incidents_where="occurred_at >= '2015-07-01' and occurred_at < '2016-07-01'")
     os.environ["BEATWISE_WAREHOUSE"] = str(path)
     run_dbt("build", "--vars", json.dumps(SLICE_VARS))
     return path

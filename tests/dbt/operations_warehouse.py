@@ -1,6 +1,6 @@
-"""Helpers for the operations tests: a small real-shaped warehouse (raw tables cut from the embedded
-sample by tests/dbt/raw_warehouse.py), plans, pings and activity written as the pipeline writes them,
-and a real `dbt build` of the operations models on it."""
+"""Helpers for the operations tests: a small warehouse (raw tables of the embedded sample written by the
+real ingest, via tests/dbt/raw_warehouse.py), plans, pings and activity written as the pipeline writes
+them, and a real `dbt build` of the operations models on it."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ OPERATIONS = "path:models/operations"
 
 def sample_warehouse(config: AgencyConfig, path: Path, first_day: str, last_day: str) -> Path:
     """Raw tables of the embedded sample with the incidents of [first_day, last_day)."""
-    where = f"\"Date\" >= timestamp '{first_day}' and \"Date\" < timestamp '{last_day}'"
+    where = f"occurred_at >= timestamp '{first_day}' and occurred_at < timestamp '{last_day}'"
     return build_raw_warehouse(config, path, incidents_where=where)
 
 

@@ -63,7 +63,7 @@ def test_materializes_into_the_warehouse_resource(sample_config: AgencyConfig, b
     from orchestration.resources import AgencyResource, WarehouseResource
 
     path = build_raw_warehouse(sample_config, beatwise_home / "dagster_dbt.duckdb",
-                               incidents_where="\"Date\" >= '2016-06-01'")
+                               incidents_where="occurred_at >= '2016-06-01'")
     result = dg.materialize(
         [warehouse_models],
         resources={"dbt": defs.resources["dbt"], "agency": AgencyResource(),
