@@ -1,52 +1,86 @@
-"""Maps without a base map: cell polygons in WGS84 drawn by pydeck with `map_style=None`.
+"""Maps without a base map: grid cells drawn by pydeck with `map_style=None`.
 
 There are no tiles offline (nor in many police networks), so the data layers must carry the map on their
-own. Cell bounds come in the agency CRS; they are converted to longitude/latitude once per snapshot.
+own: a faint layer of coarse blocks outlines the jurisdiction and the cells of interest are drawn on top.
+Cells are squares in the agency CRS, drawn as deck.gl GridCellLayer squares from their south-west corner
+(a position per cell instead of a polygon: a third of the JSON a full city's cells would need).
+Cell corners are converted to longitude/latitude once per snapshot, vectorized.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
-from pyproj import Transformer
+from pydeck.bindings.json_tools import default_serialize
+from pyproj import CRS, Transformer
 
 from dashboards import data
 
+BLOCK = 4  # the jurisdiction outline groups BLOCK x BLOCK cells into one square
+CORNERS = ["sw", "se", "ne", "nw"]
+HEIGHT = 560  # pixels
+
+
+class _CompactDeck(pdk.Deck):
+    # pydeck indents its JSON, which makes Python fall back from the C encoder to the pure-Python one:
+    # over a second for a city of cells. Compact JSON is the same spec, several times faster and smaller.
+    def to_json(self) -> str:
+        return json.dumps(self, default=default_serialize, separators=(",", ":"))
+
 
 @st.cache_data(ttl=data.CACHE_SECONDS, max_entries=4, show_spinner=False)
-def _cell_polygons(version: int, crs: str) -> pd.DataFrame:
+def _grid(version: int, crs: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """(cells with their corners in lon/lat, the jurisdiction's blocks, the cell edge in metres)."""
     cells = data.query("select cell_id, district, beat, x_min, y_min, x_max, y_max from marts.dim_cells")
     if cells.empty:
-        return pd.DataFrame(columns=["cell_id", "district", "beat", "polygon", "lon", "lat"])
+        corners = [f"{axis}_{c}" for c in CORNERS for axis in ("lon", "lat")]
+        empty = pd.DataFrame(columns=["cell_id", "district", "beat", *corners, "lon", "lat"])
+        return empty, pd.DataFrame(columns=["position"]), 0.0
     to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     xs = cells[["x_min", "x_max", "x_max", "x_min"]].to_numpy(float)
     ys = cells[["y_min", "y_min", "y_max", "y_max"]].to_numpy(float)
-    lon, lat = to_wgs84.transform(xs, ys)
-    lon, lat = np.round(lon, 6), np.round(lat, 6)
-    corners = np.stack([lon, lat], axis=2)
-    return pd.DataFrame(
-        {
-            "cell_id": cells["cell_id"],
-            "district": cells["district"],
-            "beat": cells["beat"],
-            "polygon": [c.tolist() for c in corners],
-            "lon": lon.mean(axis=1),
-            "lat": lat.mean(axis=1),
-        }
+    lon, lat = (np.round(v, 6) for v in to_wgs84.transform(xs, ys))
+    frame = cells[["cell_id", "district", "beat"]].copy()
+    for i, corner in enumerate(CORNERS):
+        frame[f"lon_{corner}"], frame[f"lat_{corner}"] = lon[:, i], lat[:, i]
+    frame["lon"], frame["lat"] = lon.mean(axis=1), lat.mean(axis=1)
+
+    metres = CRS.from_user_input(crs).axis_info[0].unit_conversion_factor
+    edge = float((cells["x_max"] - cells["x_min"]).median())
+    size = edge * BLOCK
+    blocks = (
+        pd.DataFrame({"x": (cells["x_min"] // size) * size, "y": (cells["y_min"] // size) * size})
+        .drop_duplicates()
+        .to_numpy(float)
     )
+    block_lon, block_lat = to_wgs84.transform(blocks[:, 0], blocks[:, 1])
+    outline = pd.DataFrame({"position": np.round(np.column_stack([block_lon, block_lat]), 6).tolist()})
+    return frame, outline, edge * metres
 
 
-def cell_polygons() -> pd.DataFrame:
-    """Every cell: id, district, beat, its corner ring in lon/lat, and its centre."""
-    return _cell_polygons(data.snapshot_version(), data.agency_config().crs)
+def _grid_now() -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    return _grid(data.snapshot_version(), data.agency_config().crs)
+
+
+def cells() -> pd.DataFrame:
+    """Every cell: id, district, beat, its corners (lon_sw, lat_sw, ... lat_nw) and its centre (lon, lat)."""
+    return _grid_now()[0]
 
 
 def with_polygons(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` (with a cell_id column) joined to the cells' polygons; cells not in the grid are dropped."""
-    cells = cell_polygons()[["cell_id", "polygon", "lon", "lat"]]
-    return frame.merge(cells, on="cell_id", how="inner")
+    """`frame` (with a cell_id column) plus each cell's corner ring in lon/lat (`polygon`) and its centre;
+    cells not in the grid are dropped. Builds the rings for `frame`'s rows only."""
+    joined = frame.merge(cells(), on="cell_id", how="inner", suffixes=("", "_cell"))
+    ring = np.stack(
+        [joined[[f"lon_{c}" for c in CORNERS]].to_numpy(float), joined[[f"lat_{c}" for c in CORNERS]].to_numpy(float)],
+        axis=2,
+    )
+    joined["polygon"] = ring.tolist()
+    return joined.drop(columns=[f"{axis}_{c}" for axis in ("lon", "lat") for c in CORNERS])
 
 
 def percentile_colours(values: pd.Series) -> np.ndarray:
@@ -58,40 +92,65 @@ def percentile_colours(values: pd.Series) -> np.ndarray:
     return np.hstack([rgb, alpha])
 
 
-def cell_layer(frame: pd.DataFrame, layer_id: str, colour: list[int] | None = None) -> pdk.Layer:
-    """A polygon layer of cells; a `colour` column (RGBA lists) wins over a fixed `colour`."""
-    fill = "colour" if "colour" in frame.columns else (colour or [120, 120, 120, 90])
+def cell_layer(
+    frame: pd.DataFrame, layer_id: str, colour: list[int] | None = None, fields: list[str] | None = None
+) -> pdk.Layer:
+    """A layer of the cells in `frame` (cell_id column). A `colour` column (RGBA lists) wins over a fixed
+    `colour`; `fields` are the columns the tooltip may show (cell_id is always there)."""
+    grid, _, edge = _grid_now()
+    joined = frame.merge(grid[["cell_id", "lon_sw", "lat_sw"]], on="cell_id", how="inner")
+    records = pd.DataFrame(
+        {"position": joined[["lon_sw", "lat_sw"]].to_numpy(float).tolist(), "cell_id": joined["cell_id"]}
+    )
+    for field in fields or []:
+        records[field] = joined[field].to_numpy()
+    if "colour" in joined.columns:
+        records["colour"] = [[int(v) for v in c] for c in joined["colour"]]
     return pdk.Layer(
-        "PolygonLayer",
-        frame,
+        "GridCellLayer",
+        records,
         id=layer_id,
-        get_polygon="polygon",
-        get_fill_color=fill,
-        get_line_color=[60, 60, 60, 120],
-        line_width_min_pixels=0.5,
-        stroked=True,
-        filled=True,
+        get_position="position",
+        get_fill_color="colour" if "colour" in records.columns else (colour or [120, 120, 120, 90]),
+        cell_size=edge,
+        coverage=0.94,  # a hairline between neighbouring cells
+        extruded=False,
         pickable=True,
         auto_highlight=True,
     )
 
 
+def jurisdiction_layer() -> pdk.Layer:
+    """The jurisdiction's outline: coarse grey blocks under the data layers, not pickable."""
+    _, blocks, edge = _grid_now()
+    return pdk.Layer(
+        "GridCellLayer",
+        blocks,
+        id="jurisdiction",
+        get_position="position",
+        get_fill_color=[128, 128, 128, 40],
+        cell_size=edge * BLOCK,
+        extruded=False,
+        pickable=False,
+    )
+
+
 def deck(layers: list[pdk.Layer], around: pd.DataFrame, tooltip: str) -> pdk.Deck:
-    """A deck with no base map, centred on the cells of `around`."""
+    """A deck with no base map, centred on the cells of `around` (lon and lat columns)."""
     if around.empty:
         view = pdk.ViewState(latitude=0, longitude=0, zoom=1)
     else:
-        lat_span = float(around["lat"].max() - around["lat"].min())
-        lon_span = float(around["lon"].max() - around["lon"].min())
-        span = max(lat_span, lon_span, 0.005)
-        zoom = float(np.clip(np.log2(360 / span) + 0.5, 8, 16))  # the span fills most of the map
-        view = pdk.ViewState(
-            latitude=float(around["lat"].mean()), longitude=float(around["lon"].mean()), zoom=zoom
-        )
-    return pdk.Deck(
+        (lon_min, lon_max), (lat_min, lat_max) = (around[c].agg(["min", "max"]) for c in ("lon", "lat"))
+        lon_span, lat_span, middle = lon_max - lon_min, lat_max - lat_min, (lat_max + lat_min) / 2
+        # In degrees of longitude on the Mercator map (a degree of latitude is 1/cos(lat) of them), the
+        # larger span fills 90% of the map's height (deck.gl: 512 * 2**zoom pixels per 360 degrees).
+        span = max(lon_span, lat_span / np.cos(np.radians(middle)), 0.005)
+        zoom = float(np.clip(np.log2(360 / span * 0.9 * HEIGHT / 512), 8, 16))
+        view = pdk.ViewState(latitude=float(middle), longitude=float(lon_max + lon_min) / 2, zoom=zoom)
+    return _CompactDeck(
         layers=layers, initial_view_state=view, map_style=None, map_provider=None, tooltip={"text": tooltip}
     )
 
 
 def show(deck_: pdk.Deck, key: str) -> None:
-    st.pydeck_chart(deck_, height=560, key=key)
+    st.pydeck_chart(deck_, height=HEIGHT, key=key)

@@ -38,27 +38,34 @@ c.metric("Added by analysts", int((missions["status"] == "added").sum()))
 d.metric("Planned patrol minutes", f"{(active['dose_minutes'] * active['visits']).sum():,.0f}")
 
 status_colour = {
-    "planned": [31, 119, 180, 200],
-    "added": [44, 160, 44, 200],
-    "suppressed": [150, 150, 150, 120],
+    "planned": [31, 119, 180, 220],
+    "added": [44, 160, 44, 220],
+    "suppressed": [150, 150, 150, 160],
 }
-shown = maps.with_polygons(missions[["mission_id", "cell_id", "district", "beat", "status"]])
-shown["colour"] = (
-    shown["status"].map(status_colour).apply(lambda c: c if isinstance(c, list) else [214, 39, 40, 200])
-)
-layers = [maps.cell_layer(shown, "missions")]
+shown = missions[["mission_id", "cell_id", "district", "beat", "status"]].copy()
+shown["colour"] = [status_colour.get(s, [214, 39, 40, 220]) for s in shown["status"]]
+layers = [maps.jurisdiction_layer(), maps.cell_layer(shown, "missions", fields=["district", "beat", "status"])]
 if data.has("plans.plan_candidates") and not missions.empty:
-    marks, params = data.in_list(missions["plan_id"].unique())
+    # The candidate pool's cells that were not drawn. The low stratum (every other cell, the exploration
+    # reserve) is most of the city: it stays in the jurisdiction layer.
+    plans, plan_params = data.in_list(missions["plan_id"].unique())
+    within, district_params = data.in_list(chosen)
     pool = data.query(
-        f"select distinct cell_id from plans.plan_candidates where plan_id in {marks} and not selected",
-        params,
+        f"""select cell_id, any_value(district) as district, any_value(beat) as beat,
+                   'not drawn (' || any_value(stratum) || ' stratum)' as status
+            from plans.plan_candidates
+            where plan_id in {plans} and district in {within} and stratum in ('top', 'high') and not selected
+            group by cell_id""",
+        plan_params + district_params,
     )
-    pool = maps.with_polygons(pool)
-    layers.insert(0, maps.cell_layer(pool, "candidates", colour=[200, 200, 200, 70]))
-maps.show(
-    maps.deck(layers, shown, "{cell_id} (district {district}, beat {beat}): {status}"), key="missions_map"
+    layers.insert(1, maps.cell_layer(pool, "candidates", [188, 189, 220, 150], ["district", "beat", "status"]))
+area = maps.cells()
+area = area[area["cell_id"].isin(missions["cell_id"])] if not missions.empty else area
+maps.show(maps.deck(layers, area, "{cell_id} (district {district}, beat {beat}): {status}"), key="missions_map")
+st.caption(
+    "Blue: planned · green: added by an analyst · grey: suppressed · lavender: cells of the candidate pool "
+    "(top and high strata) not drawn · faint grey: the rest of the jurisdiction"
 )
-st.caption("Blue: planned · green: added by an analyst · grey: suppressed · faint: candidates not drawn")
 
 st.dataframe(
     missions.drop(columns=["plan_id", "shift_start"]),

@@ -88,7 +88,9 @@ def test_risk_map_page(analyst, served_tables):
         return
     deck = _deck(at)
     assert deck.get("mapStyle") in (None, "")  # no base map: the cells are the map
-    cells = deck["layers"][0]["data"]
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert layers["jurisdiction"]["data"] and not layers["jurisdiction"]["pickable"]
+    cells = layers["risk"]["data"]
     shift, crime_type = at.selectbox[0].value, at.selectbox[1].value
     floor = at.slider[0].value / 100
     expected = snapshot_rows(
@@ -99,9 +101,16 @@ def test_risk_map_page(analyst, served_tables):
         [shift, crime_type, shift, crime_type, floor],
     )[0][0]
     assert len(cells) == expected > 0
-    lon, lat = cells[0]["polygon"][0]
+    lon, lat = cells[0]["position"]
     assert -180 <= lon <= 180 and -90 <= lat <= 90
     assert at.dataframe[0].value["percentile"].is_monotonic_decreasing
+
+    district = at.dataframe[0].value["district"].iloc[0]
+    at.multiselect[0].select(district).run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["district"]) == {district}
+    in_district = {r[0] for r in snapshot_rows("select cell_id from marts.dim_cells where district = ?", [district])}
+    assert {c["cell_id"] for c in _deck(at)["layers"][1]["data"]} <= in_district
 
 
 def test_briefings_page(analyst, served_tables):
@@ -143,9 +152,7 @@ def test_model_performance_page(analyst, served_tables):
         assert _no_data(at, "forecast.backtest_metrics")
         return
     crime_type = at.selectbox[0].value
-    rows = snapshot_rows("select count(*) from forecast.backtest_metrics where crime_type = ?", [crime_type])[
-        0
-    ][0]
+    rows = snapshot_rows("select count(*) from forecast.backtest_metrics where crime_type = ?", [crime_type])[0][0]
     assert len(at.dataframe[-1].value) == rows > 0
 
 
