@@ -14,13 +14,19 @@
   start. A query sorts before an event of the same shift, so an event never counts toward its own shift.
   Events before the earliest query point cancel out of every difference and are left out, except for one
   summary row per series that carries the time of the last event (days_since_last).
+
+  Same-shift counts (events in the same shift of the day as the request) use a second family of series,
+  one per crime type, cell and shift of the day (same_shift_key), fed by the same events and 3x3 spread.
 -#}
 {% macro shift_features(requests, passthrough=[]) -%}
 {%- set windows = var('windows_days') | map('int') | sort -%}
 {%- set all_type_windows = var('all_types_windows_days', [28, 364]) | map('int') | sort -%}
+{%- set same_shift_windows = var('same_shift_windows_days', [364]) | map('int') | sort -%}
 {%- set query_windows = ([0] + windows + all_type_windows) | unique | list -%}
+{%- set same_shift_query_windows = ([0] + same_shift_windows) | unique | list -%}
+{%- set pivot_windows = (query_windows + same_shift_windows) | unique | list -%}
 {%- set per_day = var('shift_start_hours') | length -%}
-{%- set longest = (windows + all_type_windows) | max -%}
+{%- set longest = (windows + all_type_windows + same_shift_windows) | max -%}
 
 with requests as (
     select
@@ -65,7 +71,11 @@ in_range as (
 ),
 
 keyed_requests as (
-    select requests.*, {{ series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row') }} as series_key
+    select
+        requests.*,
+        {{ series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row') }} as series_key,
+        {{ same_shift_key(series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row'),
+                          'requests.shift_number') }} as same_shift_series_key
     from requests
     inner join crime_type_numbers as numbers on numbers.crime_type = requests.crime_type
 ),
@@ -78,6 +88,12 @@ neighbour_offsets as (
 
 query_windows as (
     {%- for w in query_windows %}
+    select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
+
+same_shift_query_windows as (
+    {%- for w in same_shift_query_windows %}
     select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),
@@ -122,6 +138,25 @@ points as (
            cast(null as {{ dbt.type_timestamp() }}), w.window_days, r.shift_number
     from keyed_requests as r
     cross join query_windows as w
+
+    -- The same events in the series of their shift of the day (n_cell stays 0: not an own-cell event row).
+    union all
+    select
+        {{ same_shift_key(series_key('e.type_number', 'e.cell_col + o.d_col', 'e.cell_row + o.d_row'),
+                          'e.shift_number') }},
+        2 * e.shift_number + 1,
+        0,
+        {{ pack_counts('case when o.d_col = 0 and o.d_row = 0 then e.incident_count else 0 end',
+                       'e.incident_count', '0') }},
+        cast(null as {{ dbt.type_timestamp() }}), null, null
+    from in_range as e
+    cross join neighbour_offsets as o
+
+    union all
+    select r.same_shift_series_key, 2 * (r.shift_number - w.window_days * {{ per_day }}), 0,
+           {{ pack_counts('0', '0', '0') }}, cast(null as {{ dbt.type_timestamp() }}), w.window_days, r.shift_number
+    from keyed_requests as r
+    cross join same_shift_query_windows as w
 ),
 
 -- One sort and one running sum per series, the three counts packed in one integer (see pack_counts).
@@ -138,7 +173,7 @@ running as (
 pivoted as (
     select
         series_key, request_shift,
-        {%- for w in query_windows %}
+        {%- for w in pivot_windows %}
         max(case when window_days = {{ w }} then packed_before end) as packed_{{ w }}d{% if not loop.last %},{% endif %}
         {%- endfor %}
     from running
@@ -153,6 +188,12 @@ features as (
         {%- for w in ws %}
         {{ unpack_count('packed_0d - packed_' ~ w ~ 'd', part) }} as n_{{ name }}_{{ w }}d,
         {%- endfor %}
+        {%- endfor %}
+        {%- for w in same_shift_windows %}
+        {%- if w not in windows %}
+        {{ unpack_count('packed_0d - packed_' ~ w ~ 'd', 'cell') }} as n_cell_{{ w }}d,
+        {{ unpack_count('packed_0d - packed_' ~ w ~ 'd', 'nbhd') }} as n_nbhd_{{ w }}d,
+        {%- endif %}
         {%- endfor %}
         packed_0d
     from pivoted
@@ -181,6 +222,10 @@ select
     {%- for w in all_type_windows %}
     coalesce(features.n_all_cell_{{ w }}d, 0) as n_all_cell_{{ w }}d,
     {%- endfor %}
+    {%- for w in same_shift_windows %}
+    coalesce(same_shift.n_cell_{{ w }}d, 0) as n_cell_same_shift_{{ w }}d,
+    coalesce(same_shift.n_nbhd_{{ w }}d, 0) as n_nbhd_same_shift_{{ w }}d,
+    {%- endfor %}
     shifts.shift_of_day,
     shifts.day_of_week,
     shifts.month,
@@ -199,6 +244,8 @@ select
 from keyed_requests as r
 left join features
     on features.series_key = r.series_key and features.request_shift = r.shift_number
+left join features as same_shift
+    on same_shift.series_key = r.same_shift_series_key and same_shift.request_shift = r.shift_number
 left join last_events
     on last_events.series_key = r.series_key
     and last_events.cell_before = {{ unpack_count('features.packed_0d', 'cell') }}
@@ -212,6 +259,13 @@ left join {{ ref('dim_cells') }} as cells on cells.cell_id = r.cell_id
 (cast({{ type_number }} as {{ dbt.type_bigint() }}) * 1000000000000
     + (cast({{ cell_col }} as {{ dbt.type_bigint() }}) + 500000) * 1000000
     + (cast({{ cell_row }} as {{ dbt.type_bigint() }}) + 500000))
+{%- endmacro %}
+
+
+{% macro same_shift_key(series_key, shift_number) -%}
+{#- The series of one (crime type, cell) restricted to one shift of the day: negative, so it never meets a
+    series_key. -#}
+(-1 - ({{ series_key }}) * {{ var('shift_start_hours') | length }} - mod({{ shift_number }}, {{ var('shift_start_hours') | length }}))
 {%- endmacro %}
 
 

@@ -2,10 +2,11 @@
 
 The definitions follow the warehouse's feature marts (docs/warehouse.md, `fct_scoring_features`):
 counts of the crime type in the cell and its 3x3 neighbourhood over 7/28/91/364 days before the shift
-start, days since the cell's last event (missing when there is none), all modelled crime in
-the cell over 28 and 364 days, shift of the day, day of week, month, holiday, scheduled events that day,
-and the previous day's weather, and the cell's environment (bars, land use, venues; static). Everything is
-computed from events strictly before the shift start.
+start, days since the cell's last event (missing when there is none), all modelled crime in the cell
+over 28 and 364 days, the crime type in the cell and its neighbourhood over 364 days counting only events
+in the same shift of the day as the shift forecast (a place's time-of-day profile), shift of the day, day
+of week, month, holiday, scheduled events that day, and the previous day's weather, and the cell's
+environment (bars, land use, venues; static). Everything is computed from events strictly before the shift start.
 
 This is the in-memory twin of the dbt macro `shift_features` (dbt_project/macros/shift_features.sql),
 used where a warehouse round trip per shift would be too slow (the forecast command, backtests): the
@@ -30,6 +31,8 @@ from models.forecasting.history import ALL, MINUTES_PER_DAY, EventHistory, to_mi
 from models.forecasting.shifts import shift_of_day
 
 WEATHER = ("precipitation", "snowfall", "temperature_max")
+ALL_TYPES_WINDOWS = (28, 364)
+SAME_SHIFT_WINDOWS = (364,)
 
 
 @dataclass
@@ -72,11 +75,7 @@ def load_calendar(config: AgencyConfig) -> Calendar:
                             from read_csv('{path.as_posix()}', all_varchar = true)"""
                     ).fetchall()
                     calendar.weather.update(
-                        {
-                            r[0]: tuple(np.nan if v is None else v for v in r[1:])
-                            for r in rows
-                            if r[0] is not None
-                        }
+                        {r[0]: tuple(np.nan if v is None else v for v in r[1:]) for r in rows if r[0] is not None}
                     )
     return calendar
 
@@ -86,8 +85,8 @@ def feature_names(windows: list[int]) -> list[str]:
         *(f"n_cell_{w}d" for w in windows),
         *(f"n_nbhd_{w}d" for w in windows),
         "days_since_last",
-        "n_all_cell_28d",
-        "n_all_cell_364d",
+        *(f"n_all_cell_{w}d" for w in ALL_TYPES_WINDOWS),
+        *(f"n_{part}_same_shift_{w}d" for w in SAME_SHIFT_WINDOWS for part in ("cell", "nbhd")),
         "shift_of_day",
         "day_of_week",
         "month",
@@ -125,12 +124,18 @@ def shift_matrix(
     last = history.last_time(crime_type, history.first_minute, start)[cells]
     out[:, col] = np.where(last >= 0, (start - last) / MINUTES_PER_DAY, np.nan)
     pooled = {} if pooled is None else pooled
-    for w in (28, 364):
+    for w in ALL_TYPES_WINDOWS:
         col += 1
         key = f"n_all_cell_{w}d"
         if key not in pooled:
             pooled[key] = history.counts(ALL, start - w * MINUTES_PER_DAY, start)
         out[:, col] = pooled[key][cells]
+    series = history.in_shift_of_day(crime_type, config.shift_start_hours, _sorted_shift_of_day(config, shift_start))
+    for w in SAME_SHIFT_WINDOWS:
+        counts = history.counts(series, start - w * MINUTES_PER_DAY, start)
+        out[:, col + 1] = counts[cells]
+        out[:, col + 2] = history.grid.block_sum(counts, cells)
+        col += 2
     constant = _shift_constants(config, calendar, shift_start)
     col += 1
     out[:, col : col + len(constant)] = constant
@@ -167,14 +172,32 @@ def rows_matrix(
     col = 2 * n_windows
     last = history.last_time_at(crime_type, cells, starts)
     out[:, col] = np.where(last >= 0, (starts - last) / MINUTES_PER_DAY, np.nan)
-    for w in (28, 364):
+    for w in ALL_TYPES_WINDOWS:
         col += 1
         out[:, col] = history.counts_at(ALL, cells, starts - w * MINUTES_PER_DAY, starts)
+    shift_k = np.array([_sorted_shift_of_day(config, s) for s in shift_starts], dtype=np.int64)[shift_of_row]
+    for w in SAME_SHIFT_WINDOWS:
+        begin = starts - w * MINUTES_PER_DAY
+        for k in np.unique(shift_k):
+            mine = shift_k == k
+            series = history.in_shift_of_day(crime_type, config.shift_start_hours, int(k))
+            out[mine, col + 1] = history.counts_at(series, cells[mine], begin[mine], starts[mine])
+            out[mine, col + 2] = (
+                history.counts_at(series, block[mine].ravel(), np.repeat(begin[mine], 9), np.repeat(starts[mine], 9))
+                .reshape(-1, 9)
+                .sum(axis=1)
+            )
+        col += 2
     constants = np.array([_shift_constants(config, calendar, s) for s in shift_starts])
     col += 1
     out[:, col : col + constants.shape[1]] = constants[shift_of_row]
     out[:, col + constants.shape[1] :] = history.environment[rows]
     return out
+
+
+def _sorted_shift_of_day(config: AgencyConfig, shift_start: datetime) -> int:
+    """The shift's index among the day's shifts in time order (as the warehouse numbers them)."""
+    return sorted(config.shift_start_hours).index(shift_start.hour)
 
 
 def _shift_constants(config: AgencyConfig, calendar: Calendar, shift_start: datetime) -> list[float]:

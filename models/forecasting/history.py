@@ -33,6 +33,14 @@ def to_minutes(when) -> np.ndarray | int:
     return int(values) if values.ndim == 0 else values
 
 
+def shift_of_day_of(minutes: np.ndarray, start_hours: Sequence[int]) -> np.ndarray:
+    """Index (in sorted `start_hours`) of the shift each minute falls in; before the first start of the day is
+    the previous day's last shift."""
+    hours = np.sort(np.asarray(start_hours)) * 60
+    index = np.searchsorted(hours, np.asarray(minutes) % MINUTES_PER_DAY, side="right") - 1
+    return np.where(index < 0, len(hours) - 1, index)
+
+
 @dataclass(frozen=True)
 class Grid:
     col0: int
@@ -96,9 +104,7 @@ class EventHistory:
             if environment_columns
             else np.empty((len(self.cells), 0))
         )
-        self.cell_index = self.grid.index(
-            self.cells["cell_col"].to_numpy(), self.cells["cell_row"].to_numpy()
-        )
+        self.cell_index = self.grid.index(self.cells["cell_col"].to_numpy(), self.cells["cell_row"].to_numpy())
         index = self.grid.index(events["cell_col"].to_numpy(), events["cell_row"].to_numpy())
         minutes = to_minutes(events["occurred_at"].to_numpy())
         kinds = events["crime_type"].to_numpy()
@@ -143,9 +149,7 @@ class EventHistory:
     def counts_at(self, crime_type: str, where: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Events in grid cells `where` during [start, end), one query per element (vectorised)."""
         keys = self.keyed(crime_type)
-        return (
-            np.searchsorted(keys, (where << 32) | end) - np.searchsorted(keys, (where << 32) | start)
-        ).astype(float)
+        return (np.searchsorted(keys, (where << 32) | end) - np.searchsorted(keys, (where << 32) | start)).astype(float)
 
     def last_time_at(self, crime_type: str, where: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Minute of the last event in grid cells `where` before `end`; -1 where there is none."""
@@ -153,6 +157,19 @@ class EventHistory:
         i = np.searchsorted(keys, (where << 32) | end) - 1
         found = keys[np.maximum(i, 0)]
         return np.where((i >= 0) & ((found >> 32) == where), found & 0xFFFFFFFF, -1)
+
+    def in_shift_of_day(self, crime_type: str, start_hours: Sequence[int], k: int) -> str:
+        """Name of the series of `crime_type`'s events that fell in the k-th shift of their day (shifts start on
+        the hour at sorted `start_hours`; the last runs past midnight), split off on first use."""
+        hours = sorted(start_hours)
+        name = f"{crime_type}@{'-'.join(map(str, hours))}#{k}"
+        if name not in self._times:
+            times, where = self._times[crime_type], self._where[crime_type]
+            labels = shift_of_day_of(times, hours)
+            for j in range(len(hours)):
+                part = f"{crime_type}@{'-'.join(map(str, hours))}#{j}"
+                self._times[part], self._where[part] = times[labels == j], where[labels == j]
+        return name
 
     def observed(self, crime_type: str, shift_start: int, shift_minutes: int) -> np.ndarray:
         """What happened during the shift, per jurisdiction cell."""

@@ -93,7 +93,8 @@ def test_sampled_zero_weights_add_up_to_the_zero_cell_shifts(con) -> None:
 
 
 def test_features_count_only_incidents_before_the_shift_start(con) -> None:
-    """Leakage guard: every window count equals a brute-force count of incidents strictly before the shift."""
+    """Leakage guard: every window count equals a brute-force count of incidents strictly before the shift
+    (same-shift counts: incidents in the same 06/14/22 shift of their day)."""
     bad = con.execute("""
         with picked as (
             select * from marts.fct_training_set
@@ -107,6 +108,9 @@ def test_features_count_only_incidents_before_the_shift_start(con) -> None:
                 count(*) filter (where i.cell_id = p.cell_id
                                    and i.occurred_at >= p.shift_start - interval 91 day) as c91,
                 count(*) filter (where i.occurred_at >= p.shift_start - interval 28 day) as n28,
+                count(*) filter (where i.occurred_at >= p.shift_start - interval 364 day
+                                   and (hour(i.occurred_at) + 18) % 24 // 8 = (hour(p.shift_start) + 18) % 24 // 8)
+                    as same_shift_364,
                 max(i.occurred_at) filter (where i.cell_id = p.cell_id) as last_at
             from picked p join marts.dim_cells c using (cell_id)
             left join intermediate.int_incidents i
@@ -115,13 +119,14 @@ def test_features_count_only_incidents_before_the_shift_start(con) -> None:
             group by all
         )
         select count(*) filter (where c7 <> n_cell_7d or c91 <> n_cell_91d or n28 <> n_nbhd_28d
+                                  or same_shift_364 <> n_nbhd_same_shift_364d
                                   or abs(coalesce(date_diff('minute', last_at, p.shift_start) / 1440.0, -1)
                                          - coalesce(days_since_last, -1)) > 1e-6),
-               sum(n_cell_91d), count(*)
+               sum(n_cell_91d), sum(n_nbhd_same_shift_364d), count(*)
         from picked p join brute using (crime_type, cell_id, shift_start)
     """).fetchall()[0]
-    mismatches, counted, checked = bad
-    assert checked == 400 and counted > 50
+    mismatches, counted, counted_same_shift, checked = bad
+    assert checked == 400 and counted > 50 and counted_same_shift > 50
     assert mismatches == 0
 
 
