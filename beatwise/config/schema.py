@@ -141,7 +141,10 @@ class Exposure(Strict):
 
 class Forecasting(Strict):
     windows_days: list[int] = Field(default_factory=lambda: [7, 28, 91, 364])
-    negatives_per_crime_type: int = Field(200_000, gt=0)
+    negatives_per_crime_type: int = Field(200_000, gt=0, description="zero cell-shifts drawn evenly over cells")
+    negatives_per_positive: int = Field(
+        2, ge=0, description="... plus this many drawn in a cell per cell-shift with crime there"
+    )
     train_start: date | None = None
     seed: int = 20161231
     backtest_days: int = Field(182, gt=0, description="the champion gate's backtest: the last N days of history")

@@ -7,9 +7,9 @@ cell's top risk drivers, and HistGradientBoostingRegressor has no such output wi
 LightGBM has a `deterministic` mode (identical models for a seed on the same machine), trains faster on
 two cores at our sizes, and MLflow has a native flavour for it.
 
-Training data: every cell-shift with at least one event of the crime type plus a uniform sample of the
-rest (`forecasting.negatives_per_crime_type`), each sampled row weighted by the inverse of its sampling
-rate, so that the weighted data has the full panel's totals. Rare crime types get shallower trees and
+Training data: every cell-shift with at least one event of the crime type plus a sample of the rest, drawn
+per cell (more where crime is frequent, see `sample_zeros`), each sampled row weighted by the inverse of its
+sampling probability, so that the weighted data has the full panel's totals. Rare crime types get shallower trees and
 stronger regularisation; if that is still not enough, a baseline wins the champion gate honestly.
 """
 
@@ -59,9 +59,8 @@ def training_frames(
 ) -> dict[str, pd.DataFrame]:
     """Per crime type: features, `incident_count` and `sample_weight` of the positives and sampled negatives.
 
-    Negatives are drawn uniformly from the cell x shift panel (never enumerated: a draw is a number
-    below cells x shifts); draws that hit a positive are dropped, and the rest share the weight of every
-    zero cell-shift.
+    Negatives are drawn per cell (`sample_zeros`) without enumerating the cell x shift panel; draws that hit a
+    positive are dropped.
     """
     start, end = training_window(history, config, train_until)
     last_minute = to_minutes(datetime.combine(end + timedelta(days=1), datetime.min.time()))
@@ -75,7 +74,6 @@ def training_frames(
     n_cells = len(history.cells)
     position = np.full(history.grid.size, -1, dtype=np.int64)
     position[history.cell_index] = np.arange(n_cells)
-    panel = len(shifts) * n_cells
     names = [*feature_names(config.forecasting.windows_days), "incident_count", "sample_weight"]
     frames = {}
     for j, t in enumerate(crime_types):
@@ -85,18 +83,36 @@ def training_frames(
         positives, counts = np.unique(
             shift_index[inside] * n_cells + position[where][inside], return_counts=True
         )
-        draws = np.random.default_rng([seed, j]).integers(
-            0, panel, size=config.forecasting.negatives_per_crime_type
+        zeros, weight = sample_zeros(
+            positives, n_cells, len(shifts), config.forecasting, np.random.default_rng([seed, j])
         )
-        zeros = np.setdiff1d(draws, positives)
         pairs = np.concatenate([positives, zeros])
-        weight = np.concatenate(
-            [np.ones(len(positives)), np.full(len(zeros), (panel - len(positives)) / max(len(zeros), 1))]
-        )
+        weight = np.concatenate([np.ones(len(positives)), weight])
         matrix = rows_matrix(history, config, calendar, t, pairs % n_cells, shifts, pairs // n_cells)
         label = np.concatenate([counts, np.zeros(len(zeros))])
         frames[t] = pd.DataFrame(np.column_stack([matrix, label, weight]), columns=names)
     return frames
+
+
+def sample_zeros(
+    positives: np.ndarray, n_cells: int, n_shifts: int, settings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zero cell-shifts (as shift x n_cells + cell) drawn per cell, and their weights.
+
+    A cell gets `negatives_per_crime_type / cells` draws plus `negatives_per_positive` per cell-shift with crime
+    there, uniform over the shifts with replacement. Busy cells thus keep enough of their zeros: sampled evenly,
+    a cell with crime in half its shifts kept a handful of zeros, trees split them off, and the model overrated
+    the hottest cells twofold. A zero of a cell with m draws was drawn with probability 1 - (1 - 1/shifts)^m;
+    weights are the inverse, scaled so that they add up to the number of zero cell-shifts.
+    """
+    per_cell = np.bincount(positives % n_cells, minlength=n_cells)
+    draws = -(-settings.negatives_per_crime_type // n_cells) + settings.negatives_per_positive * per_cell
+    cells = np.repeat(np.arange(n_cells, dtype=np.int64), draws)
+    zeros = np.setdiff1d(rng.integers(0, n_shifts, size=len(cells)) * n_cells + cells, positives)
+    weight = 1.0 / -np.expm1(draws[zeros % n_cells] * np.log1p(-1.0 / n_shifts))
+    if len(zeros):
+        weight *= (n_cells * n_shifts - len(positives)) / weight.sum()
+    return zeros, weight
 
 
 def lightgbm_params(positives: int, seed: int) -> dict[str, object]:

@@ -37,6 +37,7 @@ def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
         "shift_start_hours": config.shift_start_hours,
         "windows_days": list(config.forecasting.windows_days),
         "negatives_per_crime_type": config.forecasting.negatives_per_crime_type,
+        "negatives_per_positive": config.forecasting.negatives_per_positive,
         "sample_seed": config.forecasting.seed,
         "history_start": config.history_start.isoformat() if config.history_start else None,
         "history_end": config.history_end.isoformat() if config.history_end else None,

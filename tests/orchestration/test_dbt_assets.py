@@ -30,7 +30,7 @@ def test_vars_come_from_the_agency_config(sample_config: AgencyConfig) -> None:
     found = dbt_vars(sample_config)
     assert found == {
         "cell_size": 500.0, "shift_start_hours": [6, 14, 22], "windows_days": [7, 28, 91, 364],
-        "negatives_per_crime_type": 50000, "sample_seed": 20161231,
+        "negatives_per_crime_type": 50000, "negatives_per_positive": 2, "sample_seed": 20161231,
         "history_start": "2015-01-01", "history_end": "2016-12-31",
     }
     args = dbt_build_args(sample_config)

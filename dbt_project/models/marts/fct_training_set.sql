@@ -1,9 +1,14 @@
 -- Training rows per crime type: every cell-shift with an incident (incident_count > 0, weight 1) plus a
--- deterministic pseudo-random sample of about var('negatives_per_crime_type') cell-shifts without one,
--- weighted so that the weights of the sampled zeros add up to the number of zero cell-shifts. The dense
--- cell x shift panel is never enumerated: each draw picks a cell number and a shift number directly.
+-- deterministic pseudo-random sample of the cell-shifts without one, drawn per cell: every cell gets
+-- var('negatives_per_crime_type') / cells draws, plus var('negatives_per_positive') per cell-shift with an
+-- incident there, uniform over the history's shifts with replacement (busy cells keep enough zeros). A zero
+-- of a cell with m draws is in the sample with probability 1 - (1 - 1/shifts)^m; weights are the inverse,
+-- scaled so that the sampled zeros' weights add up to the number of zero cell-shifts. The dense cell x
+-- shift panel is never enumerated. Same scheme as models/forecasting/gbm.py sample_zeros.
 {%- set modulus = 2147483647 %}
-{%- set draws = var('negatives_per_crime_type') | int %}
+{%- set base_draws = var('negatives_per_crime_type') | int %}
+{%- set per_positive = var('negatives_per_positive', 2) | int %}
+{%- set max_draws = var('max_draws_per_cell', 16384) | int %}
 
 {% set requests %}
 with history as (
@@ -27,40 +32,65 @@ positives as (
     inner join {{ ref('dim_shifts') }} as shifts on shifts.shift_start = counts.shift_start and shifts.is_history
 ),
 
+cell_draws as (
+    select
+        crime_types.crime_type,
+        crime_types.type_number,
+        cells.cell_id,
+        cells.cell_number,
+        least(
+            cast(ceiling(1.0 * {{ base_draws }} / cell_total.cell_count) as {{ dbt.type_bigint() }})
+                + {{ per_positive }} * coalesce(busy.positive_shifts, 0),
+            {{ max_draws }}
+        ) as draw_count
+    from crime_types
+    cross join {{ ref('dim_cells') }} as cells
+    cross join cell_total
+    left join (
+        select crime_type, cell_id, count(*) as positive_shifts from positives group by crime_type, cell_id
+    ) as busy on busy.crime_type = crime_types.crime_type and busy.cell_id = cells.cell_id
+),
+
 -- Integer hashing that every SQL engine computes alike: products stay below 2^63.
 seeded as (
     select
-        crime_types.crime_type,
+        cell_draws.crime_type,
+        cell_draws.cell_id,
+        cell_draws.draw_count,
         mod(cast(numbers.generated_number as {{ dbt.type_bigint() }}) * 7919
-            + crime_types.type_number * 104729 + {{ var('sample_seed') | int % modulus }}, {{ modulus }}) as x0
-    from crime_types
-    cross join ({{ dbt.generate_series(draws) }}) as numbers
+            + cell_draws.cell_number * 15485863 + cell_draws.type_number * 104729
+            + {{ var('sample_seed') | int % modulus }}, {{ modulus }}) as x0
+    from cell_draws
+    inner join ({{ dbt.generate_series(max_draws) }}) as numbers
+        on numbers.generated_number <= cell_draws.draw_count
 ),
 
 mixed as (
-    select crime_type, x0, x1, mod(x1 * x1 + x0, {{ modulus }}) as x2
-    from (select crime_type, x0, mod(x0 * 48271, {{ modulus }}) as x1 from seeded) as stepped
+    select crime_type, cell_id, draw_count, x0, x1, mod(x1 * x1 + x0, {{ modulus }}) as x2
+    from (select crime_type, cell_id, draw_count, x0, mod(x0 * 48271, {{ modulus }}) as x1 from seeded) as stepped
 ),
 
 drawn as (
     select distinct
         mixed.crime_type,
-        mod(mixed.x2, cell_total.cell_count) as cell_number,
+        mixed.cell_id,
+        mixed.draw_count,
         history.first_shift
             + mod(mod(mod(mixed.x2 * 69621, {{ modulus }}) * mod(mixed.x2 * 69621, {{ modulus }}) + mixed.x1,
                       {{ modulus }}), history.shift_count) as shift_number
     from mixed
-    cross join cell_total
     cross join history
 ),
 
 zeros as (
-    select drawn.crime_type, cells.cell_id, shifts.shift_start
+    select
+        drawn.crime_type, drawn.cell_id, shifts.shift_start,
+        1.0 / (1.0 - power(1.0 - 1.0 / history.shift_count, drawn.draw_count)) as inverse_probability
     from drawn
-    inner join {{ ref('dim_cells') }} as cells on cells.cell_number = drawn.cell_number
+    cross join history
     inner join {{ ref('dim_shifts') }} as shifts on shifts.shift_number = drawn.shift_number
     left join positives
-        on positives.crime_type = drawn.crime_type and positives.cell_id = cells.cell_id
+        on positives.crime_type = drawn.crime_type and positives.cell_id = drawn.cell_id
         and positives.shift_start = shifts.shift_start
     where positives.crime_type is null
 ),
@@ -70,7 +100,8 @@ zero_totals as (
         crime_types.crime_type,
         cell_total.cell_count * history.shift_count
             - (select count(*) from positives where positives.crime_type = crime_types.crime_type) as zero_count,
-        (select count(*) from zeros where zeros.crime_type = crime_types.crime_type) as sampled_count
+        (select sum(inverse_probability) from zeros where zeros.crime_type = crime_types.crime_type)
+            as sampled_weight
     from crime_types
     cross join cell_total
     cross join history
@@ -81,7 +112,7 @@ from positives
 
 union all
 select zeros.crime_type, zeros.cell_id, zeros.shift_start, 0,
-       cast(zero_totals.zero_count as double precision) / zero_totals.sampled_count
+       cast(zeros.inverse_probability * zero_totals.zero_count / zero_totals.sampled_weight as double precision)
 from zeros
 inner join zero_totals on zero_totals.crime_type = zeros.crime_type
 {% endset %}
