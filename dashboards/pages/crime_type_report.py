@@ -7,7 +7,7 @@ reports.report_page(
     "Crime type report",
     ["marts.rpt_crime_type", "marts.rpt_crime_types"],
     "Average directed-patrol minutes delivered against each crime type's missions.",
-    measure="avg_dose_minutes",
+    measure="average_directed_minutes",
     group="crime_type",
     key="crime_type_report",
 )

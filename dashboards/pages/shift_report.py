@@ -7,7 +7,7 @@ reports.report_page(
     "Shift report",
     ["marts.rpt_shift", "marts.rpt_shifts"],
     "Per shift and district: missions planned and delivered, directed-patrol minutes, compliance.",
-    measure="dose_minutes_delivered",
+    measure="delivered_minutes",
     group="district",
     key="shift_report",
 )

@@ -1,16 +1,19 @@
-"""A serving snapshot built by the real pipeline on the embedded sample, once per test session.
-
-The assets upstream of ["serving", "snapshot"] run in process and must all succeed.
+"""The serving snapshot `make run` publishes, built once per test session: `beatwise run` (the whole `main`
+job, in process) on the embedded sample, simulated operations and report marts included. The run must succeed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
+from click.testing import CliRunner
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from beatwise import paths
@@ -26,17 +29,13 @@ PASSWORDS = {
 
 @pytest.fixture(scope="session")
 def serving_snapshot(beatwise_home: Path) -> Path:
-    os.environ.pop("BEATWISE_CONFIG", None)  # the embedded sample
+    os.environ.pop("BEATWISE_CONFIG", None)  # the embedded sample, as `make run`
     os.environ["BEATWISE_WAREHOUSE"] = str(paths.warehouse_path())
-    os.environ.setdefault("BEATWISE_NOW", "2016-12-31T00:00:00")
-    from orchestration.definitions import defs
+    os.environ.setdefault("BEATWISE_NOW", "2016-12-31T00:00:00")  # the override clock (models/planning)
+    from beatwise.cli import cli
 
-    snapshot = dg.AssetKey(["serving", "snapshot"])
-    job = dg.define_asset_job("dashboards_upstream", selection=dg.AssetSelection.assets(snapshot).upstream())
-    merged = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = merged.resolve_job_def("dashboards_upstream").execute_in_process(instance=instance)
-    assert any(e.asset_key == snapshot for e in result.get_asset_materialization_events())
+    result = CliRunner().invoke(cli, ["run"], catch_exceptions=False)  # the console script `beatwise run`
+    assert result.exit_code == 0, result.output[-6000:]
     return paths.serving_path()
 
 
@@ -44,9 +43,7 @@ def serving_snapshot(beatwise_home: Path) -> Path:
 def served_tables(serving_snapshot: Path) -> frozenset[str]:
     con = duckdb.connect(str(serving_snapshot), read_only=True)
     try:
-        rows = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-        ).fetchall()
+        rows = con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
     finally:
         con.close()
     return frozenset(r[0] for r in rows)
@@ -77,3 +74,29 @@ def open_page(at: AppTest, stem: str) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def charts(at: AppTest) -> list[tuple[dict, pd.DataFrame]]:
+    """Each Altair/Vega-Lite chart on the page: its spec and the rows it draws."""
+    found = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+        found.append((spec, pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()))
+    return found
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, bytes]]:
+    """What the page's download buttons serve: media URL -> (file name, bytes), recorded as AppTest's media
+    storage stores them."""
+    served: dict[str, tuple[str | None, bytes]] = {}
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        file_id = store(self, path_or_data, mimetype, kind, filename)
+        served[self.get_url(file_id)] = (filename, self.get_file(file_id).content)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return served

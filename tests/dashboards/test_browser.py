@@ -1,4 +1,4 @@
-"""A real browser (Debian's chromium, headless) logs in and opens the Missions page and the Risk map.
+"""A real browser (Debian's chromium, headless) logs in and opens the Missions page, the Risk map and a report.
 
 Fails, never skips, when chromium is missing: `.ci/run` installs it (apt-get install chromium).
 """
@@ -82,7 +82,7 @@ def app_url(serving_snapshot, tmp_path):
 
 
 @pytest.mark.browser
-def test_log_in_and_open_missions_and_risk_map(app_url, served_tables, tmp_path):
+def test_log_in_and_open_missions_risk_map_and_a_report(app_url, served_tables, tmp_path):
     assert Path(CHROMIUM).exists() or shutil.which("chromium"), (
         "Debian's chromium is missing: apt-get install -y chromium chromium-driver"
     )
@@ -100,16 +100,27 @@ def test_log_in_and_open_missions_and_risk_map(app_url, served_tables, tmp_path)
             ("missions", "Missions", {"plans.missions"}),
             ("risk_map", "Risk map", {"forecast.risk_surfaces", "marts.dim_cells"}),
         ]:
+            assert needs <= served_tables
             page.get_by_role("link", name=title).click()  # in-app navigation keeps the session
             page.get_by_role("heading", name=title).wait_for(timeout=30_000)
-            if needs <= served_tables:
-                page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=30_000)
-                page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
-                time.sleep(1.5)  # let deck.gl draw the cells before the screenshot
-                box = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.bounding_box()
-                assert box and box["width"] > 300 and box["height"] > 300
-            else:
-                page.get_by_text("No data yet").first.wait_for(timeout=30_000)
+            page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=30_000)
+            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+            time.sleep(1.5)  # let deck.gl draw the cells before the screenshot
+            box = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 300
             page.screenshot(path=tmp_path / f"{stem}.png", full_page=True)
             assert (tmp_path / f"{stem}.png").stat().st_size > 10_000
+
+        # A report page: its chart, table and CSV download, from the report marts of the simulated operations.
+        assert "marts.rpt_shift" in served_tables
+        page.get_by_role("link", name="Shift report").click()
+        page.get_by_role("heading", name="Shift report").wait_for(timeout=30_000)
+        chart = page.locator("[data-testid='stVegaLiteChart']").first
+        chart.locator("canvas, svg").first.wait_for(timeout=30_000)
+        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+        page.locator("[data-testid='stDownloadButton']").first.wait_for(timeout=30_000)
+        box = chart.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 100
+        assert page.get_by_text("No data yet").count() == 0
+        page.screenshot(path=tmp_path / "shift_report.png", full_page=True)
         browser.close()

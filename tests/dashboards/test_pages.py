@@ -1,18 +1,20 @@
-"""Every page on the snapshot the real pipeline published: what it shows, checked against the snapshot.
-
-A page whose tables the pipeline has not built yet must say so plainly ('No data yet'); once they are
-built, the same test checks the page's map, tables and figures against the snapshot.
+"""Every page on the snapshot `make run` publishes (the whole `main` job on the embedded sample): what each
+page shows — maps, tables, totals, charts, downloads — checked against queries on the served tables.
 """
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import timedelta
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from dashboards import auth
 from models.planning import overrides as inbox
-from tests.dashboards.conftest import logged_in, open_page, snapshot_rows
+from tests.dashboards.conftest import charts, logged_in, open_page, snapshot_rows
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +22,9 @@ def analyst(serving_snapshot):
     return logged_in("analyst")
 
 
-def _no_data(at, table: str) -> bool:
-    return any(table in i.value and "No data yet" in i.value for i in at.info)
+def _shows_data(at) -> None:
+    """The page did not fall back to a 'no data' message (the pages say so with st.info and nothing else)."""
+    assert not at.info, [i.value for i in at.info]
 
 
 def _deck(at) -> dict:
@@ -30,12 +33,25 @@ def _deck(at) -> dict:
     return json.loads(charts[0].proto.json)
 
 
-def test_missions_page(analyst, served_tables):
+def test_the_whole_pipeline_was_published(served_tables):
+    for table in (
+        "plans.missions",
+        "forecast.risk_surfaces",
+        "forecast.backtest_metrics",
+        "marts.dim_cells",
+        "raw.load_log",
+        "raw.audit_log",
+        *(f"marts.rpt_{r}" for r in ("shift", "tactic", "officer", "crime_type", "crime_dosage", "impact")),
+        "marts.rpt_operations_data_quality",
+    ):
+        assert table in served_tables, table
+        assert snapshot_rows(f"select count(*) from {table}")[0][0] > 0, f"{table} is empty"
+
+
+def test_missions_page(analyst):
     at = open_page(analyst, "missions")
     assert [t.value for t in at.title] == ["Missions"]
-    if "plans.missions" not in served_tables:
-        assert _no_data(at, "plans.missions")
-        return
+    _shows_data(at)
     shift = at.selectbox[0].value
     expected = snapshot_rows(
         "select count(*) filter (where status <> 'suppressed') from plans.missions where shift_start = ?",
@@ -52,8 +68,7 @@ def test_missions_page(analyst, served_tables):
     assert [b.label for b in at.button if b.label == "Send to the planner"]  # analysts may override
 
 
-def test_an_analysts_override_goes_to_the_inbox_with_their_name(analyst, served_tables):
-    assert "plans.missions" in served_tables
+def test_an_analysts_override_goes_to_the_inbox_with_their_name(analyst):
     at = open_page(analyst, "missions")
     mission_id = at.dataframe[0].value["mission_id"].iloc[0]
     before = set(inbox.pending())
@@ -73,19 +88,16 @@ def test_an_analysts_override_goes_to_the_inbox_with_their_name(analyst, served_
     assert request["reason"] == "road closed for a street festival"
 
 
-def test_auditors_read_missions_but_cannot_override(served_tables):
+def test_auditors_read_missions_but_cannot_override(serving_snapshot):
     at = open_page(logged_in("auditor"), "missions")
     assert not [b for b in at.button if b.label == "Send to the planner"]
-    if "plans.missions" in served_tables:
-        assert any("cannot add or suppress" in c.value for c in at.caption)
+    assert any("cannot add or suppress" in c.value for c in at.caption)
 
 
-def test_risk_map_page(analyst, served_tables):
+def test_risk_map_page(analyst):
     at = open_page(analyst, "risk_map")
     assert [t.value for t in at.title] == ["Risk map"]
-    if not {"forecast.risk_surfaces", "marts.dim_cells"} <= served_tables:
-        assert any("No data yet" in i.value for i in at.info)
-        return
+    _shows_data(at)
     deck = _deck(at)
     assert deck.get("mapStyle") in (None, "")  # no base map: the cells are the map
     layers = {layer["id"]: layer for layer in deck["layers"]}
@@ -113,64 +125,273 @@ def test_risk_map_page(analyst, served_tables):
     assert {c["cell_id"] for c in _deck(at)["layers"][1]["data"]} <= in_district
 
 
-def test_briefings_page(analyst, served_tables):
+def test_briefings_page(analyst):
     at = open_page(analyst, "briefings")
     assert [t.value for t in at.title] == ["Briefings"]
-    if "plans.missions" not in served_tables:
-        assert _no_data(at, "plans.missions")
-        return
     labels = [d.label for d in at.get("download_button")]
     assert "Download mission area (GeoJSON)" in labels
     assert any(m.value.startswith("**Cell**") for m in at.markdown)
 
 
-@pytest.mark.parametrize(
-    "stem,title",
-    [
-        ("shift_report", "Shift report"),
-        ("tactic_report", "Tactic report"),
-        ("officer_report", "Officer report"),
-        ("crime_type_report", "Crime type report"),
-        ("crime_dosage", "Crime & dosage"),
-    ],
-)
-def test_report_pages(analyst, served_tables, stem, title):
+# Each report page: its mart, the date column its date filter works on (None: no date filter), the measure
+# it charts and what it charts it by, and the filters it offers (multiselect label -> column).
+REPORTS = {
+    "shift_report": (
+        "Shift report",
+        "marts.rpt_shift",
+        "shift_start",
+        "delivered_minutes",
+        "district",
+        {"Districts": "district"},
+    ),
+    "tactic_report": (
+        "Tactic report",
+        "marts.rpt_tactic",
+        "date",
+        "minutes",
+        "tactic",
+        {"Districts": "district", "Crime types": "crime_type"},
+    ),
+    "officer_report": ("Officer report", "marts.rpt_officer", None, "minutes", "tactic", {}),
+    "crime_type_report": (
+        "Crime type report",
+        "marts.rpt_crime_type",
+        "date",
+        "average_directed_minutes",
+        "crime_type",
+        {"Crime types": "crime_type"},
+    ),
+    "crime_dosage": (
+        "Crime & dosage",
+        "marts.rpt_crime_dosage",
+        "shift_start",
+        "crime_count",
+        "crime_type",
+        {"Districts": "district", "Crime types": "crime_type"},
+    ),
+}
+
+
+def _mark(spec: dict) -> str:
+    return spec["mark"]["type"] if isinstance(spec["mark"], dict) else spec["mark"]
+
+
+def _download(at, downloads, label: str) -> tuple[str | None, pd.DataFrame]:
+    """The file behind the page's download button `label`: its name and its rows."""
+    [button] = [d for d in at.get("download_button") if d.label == label]
+    name, content = downloads[button.proto.url]
+    return name, pd.read_csv(io.BytesIO(content))
+
+
+@pytest.mark.parametrize("stem", list(REPORTS))
+def test_report_pages(analyst, downloads, stem):
+    title, mart, date_col, measure, group, filters = REPORTS[stem]
     at = open_page(analyst, stem)
     assert [t.value for t in at.title] == [title]
-    reports = sorted(t for t in served_tables if t.startswith("marts.rpt_"))
-    if not reports:
-        assert any("No data yet" in i.value for i in at.info)
+    _shows_data(at)
+    columns = [
+        r[0]
+        for r in snapshot_rows(
+            "select column_name from information_schema.columns where table_schema || '.' || table_name = ?"
+            " order by ordinal_position",
+            [mart],
+        )
+    ]
+
+    # The default filters: the last 90 days of the mart (or all of it, if shorter), every district and type.
+    where, params = "", []
+    if date_col:
+        lo, hi = snapshot_rows(f"select min({date_col})::date, max({date_col})::date from {mart}")[0]
+        default = (max(lo, hi - timedelta(days=90)), hi)
+        assert tuple(at.date_input[0].value) == default
+        where, params = f"where {date_col}::date between ? and ?", list(default)
     else:
-        assert at.dataframe or any("No data yet" in i.value for i in at.info)
+        assert not at.date_input
+    assert [m.label for m in at.multiselect] == list(filters)
+    assert all(m.value == [] for m in at.multiselect)
+    rows, total = snapshot_rows(f"select count(*), sum({measure}) from {mart} {where}", params)[0]
+    assert 0 < rows <= 5000  # the sample's report fits the page's row limit: every row is shown
+
+    # The table: every row of the mart under those filters, with the mart's columns and the same total.
+    table = at.dataframe[0].value
+    assert list(table.columns) == columns
+    assert len(table) == rows
+    assert table[measure].sum() == pytest.approx(float(total), rel=1e-9)
+    assert f"{rows:,} of {rows:,} rows from `{mart}`" in [c.value for c in at.caption]
+
+    # The chart: the page's measure over time, one line per group (no date: bars per group).
+    spec, drawn = charts(at)[0]
+    if date_col:
+        assert _mark(spec) == "line"
+        enc = spec["encoding"]
+        assert (enc["x"]["field"], enc["y"]["field"], enc["color"]["field"]) == (date_col, measure, group)
+        points = snapshot_rows(f"select count(distinct ({date_col}, {group})) from {mart} {where}", params)[0][0]
+        assert len(drawn) == points
+        assert drawn[measure].sum() == pytest.approx(float(total), rel=1e-9)
+    else:
+        assert _mark(spec) == "bar"
+        assert (spec["encoding"]["x"]["field"], spec["encoding"]["y"]["field"]) == (measure, group)
+        expected = snapshot_rows(f"select {group}, sum({measure}) from {mart} group by 1 order by 2 desc limit 40")
+        bars = dict(zip(drawn[group], drawn[measure], strict=True))
+        assert bars == pytest.approx(dict(expected), rel=1e-9)
+
+    # The CSV download: the rows in the table.
+    name, csv = _download(at, downloads, "Download CSV")
+    assert name == f"{stem}.csv"
+    assert list(csv.columns) == columns and len(csv) == rows
+    assert csv[measure].sum() == pytest.approx(float(total), rel=1e-9)
+
+    # The date filter narrows the table to the chosen days.
+    if date_col:
+        week = (hi - timedelta(days=6), hi)
+        at.date_input[0].set_value(week).run()
+        assert not at.exception
+        where, params = f"where {date_col}::date between ? and ?", list(week)
+        in_week = snapshot_rows(f"select count(*) from {mart} {where}", params)[0][0]
+        assert 0 < len(at.dataframe[0].value) == in_week < rows
+        rows = in_week
+
+    # So does the first of the other filters, picking one of its values.
+    if filters:
+        column = next(iter(filters.values()))
+        options = at.multiselect[0].options
+        assert options == [r[0] for r in snapshot_rows(f"select distinct {column} from {mart} order by 1")]
+        at.multiselect[0].select(options[0]).run()
+        assert not at.exception
+        narrowed = snapshot_rows(
+            f"select count(*) from {mart} {where or 'where true'} and {column} = ?", [*params, options[0]]
+        )[0][0]
+        table = at.dataframe[0].value
+        assert len(table) == narrowed and set(table[column]) == {options[0]}
+        assert len(options) == 1 or narrowed < rows
 
 
-def test_model_performance_page(analyst, served_tables):
+def test_crime_dosage_shows_the_impact_estimate_with_its_interval(analyst, downloads):
+    at = open_page(analyst, "crime_dosage")
+    _shows_data(at)
+    impact = "marts.rpt_impact"
+    window, population = at.selectbox[0], at.selectbox[1]
+    assert (window.label, population.label) == ("Outcome window", "Population")
+    assert (window.value, population.value) == ("same_shift", "pool")  # the headline estimate
+
+    def expect(window: str, population: str) -> None:
+        estimate, low, high, level = snapshot_rows(
+            f"""select estimate, ci_low, ci_high, level from {impact}
+                where outcome = 'all' and outcome_window = ? and population = ?""",
+            [window, population],
+        )[0]
+        [metric] = at.metric
+        assert metric.label == "Change in all crime where a mission was assigned"
+        assert metric.value == f"{estimate:+.1%}"
+        shown = [c.value for c in at.caption]
+        if low is None:
+            assert "No interval: too few crimes in an arm for one." in shown
+        else:
+            assert low <= estimate <= high
+            assert f"{level:.0%} interval {low:+.1%} to {high:+.1%}" in shown
+        # The interval chart: one row per outcome of the chosen slice, each estimate with its interval.
+        spec, drawn = charts(at)[1]
+        assert [_mark(layer) for layer in spec["layer"]] == ["rule", "point"]
+        assert spec["layer"][0]["encoding"]["x"]["field"] == "ci_low"
+        assert spec["layer"][0]["encoding"]["x2"]["field"] == "ci_high"
+        assert spec["layer"][1]["encoding"]["x"]["field"] == "estimate"
+        expected = snapshot_rows(
+            f"""select crime_type, estimate, ci_low, ci_high from {impact}
+                where outcome_window = ? and population = ? order by crime_type""",
+            [window, population],
+        )
+        got = drawn.sort_values("crime_type")[["crime_type", "estimate", "ci_low", "ci_high"]]
+        assert list(got["crime_type"]) == [r[0] for r in expected]
+        for col, i in (("estimate", 1), ("ci_low", 2), ("ci_high", 3)):
+            want = np.array([np.nan if r[i] is None else r[i] for r in expected], dtype=float)
+            np.testing.assert_allclose(got[col].to_numpy(float), want, rtol=1e-12)
+
+    expect("same_shift", "pool")
+    assert snapshot_rows(
+        f"select ci_low is not null from {impact} where outcome = 'all' and outcome_window = 'same_shift'"
+        " and population = 'pool'"
+    ) == [(True,)], "the headline estimate has an interval on the sample"
+
+    everything = snapshot_rows(f"select count(*) from {impact}")[0][0]
+    assert len(at.dataframe[1].value) == everything
+    name, csv = _download(at, downloads, "Download the impact estimate (CSV)")
+    assert name == "impact_estimate.csv" and len(csv) == everything
+
+    at.selectbox[0].select("next_shift")
+    at.selectbox[1].select("all").run()
+    assert not at.exception
+    expect("next_shift", "all")
+
+
+def test_model_performance_page(analyst):
     at = open_page(analyst, "model_performance")
     assert [t.value for t in at.title] == ["Model performance"]
     assert any("http://127.0.0.1:5000" in c.value for c in at.caption)
-    if "forecast.backtest_metrics" not in served_tables:
-        assert _no_data(at, "forecast.backtest_metrics")
-        return
+    _shows_data(at)
     crime_type = at.selectbox[0].value
     rows = snapshot_rows("select count(*) from forecast.backtest_metrics where crime_type = ?", [crime_type])[0][0]
     assert len(at.dataframe[-1].value) == rows > 0
 
 
-def test_exposure_page(analyst, served_tables):
+def test_exposure_page(analyst, sample_config):
     at = open_page(analyst, "exposure")
     assert [t.value for t in at.title] == ["Exposure and fairness"]
-    if "plans.missions" not in served_tables:
-        assert _no_data(at, "plans.missions")
-        return
-    gini = float(at.metric[0].value)
-    assert 0 < gini <= 1  # missions go to few of the jurisdiction's cells
-    assert at.metric[2].label.startswith("Missions that reached the cap")
+    _shows_data(at)
+    active = "status <> 'suppressed'"
+    missions = snapshot_rows(f"select cell_id, shift_start, dose_minutes * visits from plans.missions where {active}")
+    assert missions
+
+    # Planned patrol minutes by district and day: every active mission, once.
+    spec, drawn = charts(at)[0]
+    assert _mark(spec) == "area" and spec["encoding"]["color"]["field"] == "district"
+    assert drawn["missions"].sum() == len(missions)
+    assert drawn["patrol_minutes"].sum() == pytest.approx(sum(m[2] for m in missions), rel=1e-9)
+
+    # Concentration over every cell of the jurisdiction, patrolled or not: the Gini of the cells' minutes
+    # (here by the mean-difference formula, not the page's Lorenz curve) and the share never patrolled.
+    assert at.radio[0].value == "cell_id"
+    per_cell = dict.fromkeys((r[0] for r in snapshot_rows("select distinct cell_id from marts.dim_cells")), 0.0)
+    for cell, _, minutes in missions:
+        per_cell[cell] += minutes
+    x = np.sort(np.array(list(per_cell.values())))
+    n = len(x)
+    gini = float(np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / (n * x.sum()))
+    assert 0 < gini < 1
+    assert at.metric[0].label == f"Gini over {n:,} areas"
+    assert float(at.metric[0].value) == pytest.approx(gini, abs=0.0005 + 1e-9)
+    assert at.metric[1].label == "Areas never patrolled"
+    assert at.metric[1].value == f"{(x == 0).mean():.0%}"
+    assert len(charts(at)[1][1]) > 1  # the Lorenz curve
+
+    # Cells by days as a mission over the last 30 days: every cell with an active mission then, once.
+    last = max(m[1] for m in missions)
+    recent = {m[0] for m in missions if m[1] > last - timedelta(days=30)}
+    spec, drawn = charts(at)[2]
+    assert _mark(spec) == "bar" and drawn["cells"].sum() == len(recent)
+
+    # The exposure cap: active missions whose cell had the cap's count of missions in the window of shifts.
+    cap, window = sample_config.exposure.max_missions_per_cell, sample_config.exposure.window_shifts
+    rank = {shift: k for k, shift in enumerate(sorted({m[1] for m in missions}))}
+    shifts_of: dict[str, list[int]] = {}
+    for cell, shift, _ in missions:
+        shifts_of.setdefault(cell, []).append(rank[shift])
+    at_cap = 0
+    for cell, shift, _ in missions:
+        k = rank[shift]
+        at_cap += sum(k - window < j <= k for j in shifts_of[cell]) >= cap
+    assert at.metric[2].label == f"Missions that reached the cap ({cap} in {window} shifts)"
+    assert at.metric[2].value == f"{at_cap:,} of {len(missions):,}"
+
+    reasons = at.dataframe[0].value
+    expected = snapshot_rows(
+        "select ineligible_reason, count(*) from plans.plan_candidates where not eligible group by 1 order by 2 desc"
+    )
+    assert sorted(map(tuple, reasons.itertuples(index=False))) == sorted(expected)
 
 
-def test_audit_log_page(served_tables):
+def test_audit_log_page(serving_snapshot):
     at = open_page(logged_in("auditor"), "audit_log")
     assert [t.value for t in at.title] == ["Audit log"]
-    assert "raw.audit_log" in served_tables  # publishing itself is audited
     assert [s.value for s in at.success][0].startswith("OK:")
     total = snapshot_rows("select count(*) from raw.audit_log")[0][0]
     assert f"of {total:,} matching records" in " ".join(c.value for c in at.caption)
@@ -180,15 +401,41 @@ def test_audit_log_page(served_tables):
     assert at.json, "a record's payload is shown"
 
 
-def test_data_health_page(analyst, served_tables):
+def test_data_health_page(analyst, downloads):
     at = open_page(analyst, "data_health")
     assert [t.value for t in at.title] == ["Data health"]
-    if "raw.load_log" not in served_tables:
-        assert _no_data(at, "raw.load_log")
-        return
+    _shows_data(at)
+
+    # Feeds: one row per feed with its loads and rows, as raw.load_log sums them.
     feeds = at.dataframe[0].value
-    assert set(feeds["feed"]) == {r[0] for r in snapshot_rows("select distinct feed from raw.load_log")}
+    expected = snapshot_rows(
+        """select feed, count(*), sum(rows_read), sum(rows_inserted) + sum(rows_updated), sum(rows_quarantined)
+           from raw.load_log group by feed order by feed"""
+    )
+    shown = feeds[["feed", "loads", "rows_read", "rows_loaded", "rows_quarantined"]].itertuples(index=False)
+    assert [tuple(r) for r in shown] == [tuple(r) for r in expected]
     assert "incidents" in set(feeds["feed"])
+
+    # Quarantined rows: the reasons with their counts, a chart of the commonest, a feed's examples.
+    reasons = at.dataframe[1].value
+    expected = snapshot_rows("select feed, reason, count(*) from raw.quarantine group by all")
+    assert expected, "the sample has quarantined rows"
+    assert sorted(map(tuple, reasons.itertuples(index=False))) == sorted(expected)
+    spec, drawn = charts(at)[0]
+    assert _mark(spec) == "bar" and len(drawn) == min(20, len(expected))
+    feed = at.selectbox[0].value
+    assert feed == reasons["feed"].iloc[0]
+    examples = at.dataframe[2].value
+    in_feed = snapshot_rows("select count(*) from raw.quarantine where feed = ?", [feed])[0][0]
+    assert len(examples) == min(100, in_feed) and set(examples["reason"]) <= set(reasons["reason"])
+
+    # The last loads, newest first, and their CSV.
+    loads = snapshot_rows("select count(*) from raw.load_log")[0][0]
+    last = at.dataframe[3].value
+    assert len(last) == min(50, loads) and "sha256" not in last.columns
+    assert last["finished_at"].is_monotonic_decreasing
+    name, csv = _download(at, downloads, "Download CSV")
+    assert name == "load_log.csv" and len(csv) == len(last)
 
 
 def test_every_page_is_in_the_role_table():
