@@ -16,8 +16,9 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 from pydeck.bindings.json_tools import default_serialize
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 
+from beatwise.geography.grid import metres_per_unit
 from dashboards import data
 
 BLOCK = 4  # the jurisdiction outline groups BLOCK x BLOCK cells into one square
@@ -49,7 +50,6 @@ def _grid(version: int, crs: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
         frame[f"lon_{corner}"], frame[f"lat_{corner}"] = lon[:, i], lat[:, i]
     frame["lon"], frame["lat"] = lon.mean(axis=1), lat.mean(axis=1)
 
-    metres = CRS.from_user_input(crs).axis_info[0].unit_conversion_factor
     edge = float((cells["x_max"] - cells["x_min"]).median())
     size = edge * BLOCK
     blocks = (
@@ -59,7 +59,7 @@ def _grid(version: int, crs: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     )
     block_lon, block_lat = to_wgs84.transform(blocks[:, 0], blocks[:, 1])
     outline = pd.DataFrame({"position": np.round(np.column_stack([block_lon, block_lat]), 6).tolist()})
-    return frame, outline, edge * metres
+    return frame, outline, edge * metres_per_unit(crs)
 
 
 def _grid_now() -> tuple[pd.DataFrame, pd.DataFrame, float]:

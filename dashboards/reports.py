@@ -1,8 +1,9 @@
 """The report pages' common shape: a report mart, filters by date, district and crime type, a chart, a
 table and a CSV download; a clear 'no data yet' state until the mart is published.
 
-Report marts (`marts.rpt_*`) are built by dbt; each page names the marts it can show, first found wins.
-Filtering and aggregation happen in SQL; at most ROW_LIMIT rows reach the page.
+Report marts (`marts.rpt_*`) are built by dbt; each page names its mart, the measure it charts and the column
+it groups by: a name that is not a column fails loudly rather than charting something else. Filtering and
+aggregation happen in SQL; at most ROW_LIMIT rows reach the page.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dashboards import data
 
 ROW_LIMIT = 5000
 DATE_COLUMNS = ("shift_start", "date", "day", "week_start", "month")
-GROUP_COLUMNS = ("crime_type", "tactic", "district", "officer_id", "unit_id", "shift_name")
 
 
 def _column_types(table: str) -> dict[str, str]:
@@ -30,18 +30,6 @@ def _column_types(table: str) -> dict[str, str]:
     return dict(zip(frame["column_name"], frame["data_type"], strict=True)) if not frame.empty else {}
 
 
-def find_mart(candidates: list[str]) -> str | None:
-    """The first of `candidates` in the snapshot, else a `marts.rpt_*` named like one of them."""
-    present = data.tables()
-    for name in candidates:
-        if name in present:
-            return name
-    stems = [c.split(".")[1].removeprefix("rpt_") for c in candidates]
-    return next(
-        (t for t in sorted(present) if t.startswith("marts.rpt_") and any(s in t for s in stems)), None
-    )
-
-
 def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
     """Date range, district and crime type widgets for the columns `table` has; a SQL where clause."""
     clauses, params = [], []
@@ -52,17 +40,13 @@ def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
         lo, hi = span["lo"].iat[0], span["hi"].iat[0]
         if pd.notna(lo):
             default_lo = max(lo, hi - timedelta(days=90))
-            picked = cols[0].date_input(
-                "Dates", (default_lo, hi), min_value=lo, max_value=hi, key=f"{key}_dates"
-            )
+            picked = cols[0].date_input("Dates", (default_lo, hi), min_value=lo, max_value=hi, key=f"{key}_dates")
             if isinstance(picked, tuple | list) and len(picked) == 2:
                 clauses.append(f"{date_col}::date between ? and ?")
                 params += list(picked)
     for i, (column, label) in enumerate((("district", "Districts"), ("crime_type", "Crime types")), start=1):
         if column in types:
-            values = data.query(
-                f"select distinct {column} as v from {table} where {column} is not null order by 1"
-            )
+            values = data.query(f"select distinct {column} as v from {table} where {column} is not null order by 1")
             picked = cols[i].multiselect(label, values["v"], key=f"{key}_{column}")
             if picked:
                 marks, more = data.in_list(picked)
@@ -71,33 +55,22 @@ def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
     return ("where " + " and ".join(clauses)) if clauses else "", params
 
 
-def chart(frame: pd.DataFrame, types: dict[str, str], measure: str | None, group: str | None) -> None:
-    """A line over time (or bars by group) of the report's main measure."""
-    numeric = [
-        c
-        for c, t in types.items()
-        if t.upper() in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT", "DECIMAL")
-        or t.upper().startswith("DECIMAL")
-    ]
-    measure = measure if measure in frame.columns else next((c for c in numeric if c in frame.columns), None)
-    group = group if group in frame.columns else next((c for c in GROUP_COLUMNS if c in frame.columns), None)
+def chart(frame: pd.DataFrame, measure: str, group: str) -> None:
+    """A line of the report's main measure over time per group (or bars by group when it has no dates)."""
     date_col = next((c for c in DATE_COLUMNS if c in frame.columns), None)
-    if measure is None or frame.empty:
+    if frame.empty:
         return
     if date_col:
-        keys = [date_col] + ([group] if group else [])
+        keys = [date_col, group]
         agg = frame.groupby(keys, as_index=False)[measure].sum()
         encoding = {
             "x": alt.X(f"{date_col}:T", title=None),
             "y": alt.Y(f"{measure}:Q", title=measure.replace("_", " ")),
         }
-        if group:
-            encoding["color"] = alt.Color(f"{group}:N", title=group.replace("_", " "))
+        encoding["color"] = alt.Color(f"{group}:N", title=group.replace("_", " "))
         st.altair_chart(alt.Chart(agg).mark_line(point=len(agg) < 200).encode(**encoding), width="stretch")
-    elif group:
-        agg = (
-            frame.groupby(group, as_index=False)[measure].sum().sort_values(measure, ascending=False).head(40)
-        )
+    else:
+        agg = frame.groupby(group, as_index=False)[measure].sum().sort_values(measure, ascending=False).head(40)
         st.altair_chart(
             alt.Chart(agg)
             .mark_bar()
@@ -111,23 +84,22 @@ def chart(frame: pd.DataFrame, types: dict[str, str], measure: str | None, group
 
 def report_page(
     title: str,
-    marts: list[str],
+    table: str,
     about: str,
     *,
-    measure: str | None = None,
-    group: str | None = None,
+    measure: str,
+    group: str,
     key: str,
 ) -> tuple[str, pd.DataFrame] | None:
-    """Render one report page; returns (mart, filtered rows) or None when there is no data yet."""
+    """Render one report page of `table`; returns (table, filtered rows) or None when there is no data yet."""
     st.title(title)
     st.caption(about)
     if not data.snapshot_version():
         st.info("No serving snapshot has been published yet: run `make run` (or the Dagster job `main`).")
         return None
-    table = find_mart(marts)
-    if table is None:
+    if not data.has(table):
         st.info(
-            f"No data yet: this report reads {' or '.join(marts)}, which the pipeline has not published. "
+            f"No data yet: this report reads {table}, which the pipeline has not published. "
             "It fills in once patrol dosage has been measured (dbt report marts)."
         )
         return None
@@ -136,11 +108,8 @@ def report_page(
     order = next((f"order by {c} desc" for c in DATE_COLUMNS if c in types), "")
     rows = data.query(f"select * from {table} {where} {order} limit {ROW_LIMIT}", params)
     total = data.scalar(f"select count(*) from {table} {where}", params)
-    chart(rows, types, measure, group)
+    chart(rows, measure, group)
     st.dataframe(rows, hide_index=True, key=f"{key}_table")
-    st.caption(
-        f"{len(rows):,} of {total:,} rows from `{table}`"
-        + (" (first rows only)" if total > len(rows) else "")
-    )
+    st.caption(f"{len(rows):,} of {total:,} rows from `{table}`" + (" (first rows only)" if total > len(rows) else ""))
     data.csv_download(rows, key)
     return table, rows

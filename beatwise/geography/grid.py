@@ -141,3 +141,10 @@ def jurisdiction_overlay(district_polygons, size: float) -> tuple[pd.DataFrame, 
     cells = candidates.iloc[kept].reset_index(drop=True)
     shares["cell_index"] = np.searchsorted(kept, shares["cell_index"].to_numpy())
     return cells, shares
+
+
+def metres_per_unit(crs: str) -> float:
+    """Metres in one unit of the CRS's first axis (0.3048006 for US survey feet, 1 for UTM)."""
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs).axis_info[0].unit_conversion_factor

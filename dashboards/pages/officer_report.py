@@ -5,7 +5,7 @@ from dashboards import auth, reports
 auth.guard(__file__)
 reports.report_page(
     "Officer report",
-    ["marts.rpt_officer", "marts.rpt_officers"],
+    "marts.rpt_officer",
     "Directed-patrol minutes per tactic for each officer (pseudonymous ids only).",
     measure="minutes",
     group="tactic",

@@ -5,7 +5,7 @@ from dashboards import auth, reports
 auth.guard(__file__)
 reports.report_page(
     "Shift report",
-    ["marts.rpt_shift", "marts.rpt_shifts"],
+    "marts.rpt_shift",
     "Per shift and district: missions planned and delivered, directed-patrol minutes, compliance.",
     measure="delivered_minutes",
     group="district",

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from beatwise.config.schema import AgencyConfig
+from beatwise.geography.grid import metres_per_unit
 from models.forecasting.history import MINUTES_PER_DAY, EventHistory, to_minutes
 from models.forecasting.shifts import shift_minutes, shift_of_day, shift_starts
 
@@ -194,11 +195,8 @@ class ProspectiveHotspot(ScoreBaseline):
 
 
 def cell_size_metres(config: AgencyConfig) -> float:
-    """The grid cell edge in metres (US survey feet in the common US state plane systems)."""
-    from pyproj import CRS
-
-    unit = CRS.from_user_input(config.crs).axis_info[0].unit_conversion_factor
-    return config.grid.cell_size * unit
+    """The grid cell edge in metres."""
+    return config.grid.cell_size * metres_per_unit(config.crs)
 
 
 def baselines_for(crime_type: str, config: AgencyConfig) -> list[ScoreBaseline]:

@@ -130,7 +130,7 @@ def shift_matrix(
         if key not in pooled:
             pooled[key] = history.counts(ALL, start - w * MINUTES_PER_DAY, start)
         out[:, col] = pooled[key][cells]
-    series = history.in_shift_of_day(crime_type, config.shift_start_hours, _sorted_shift_of_day(config, shift_start))
+    series = history.in_shift_of_day(crime_type, config.shift_start_hours, shift_of_day(config, shift_start))
     for w in SAME_SHIFT_WINDOWS:
         counts = history.counts(series, start - w * MINUTES_PER_DAY, start)
         out[:, col + 1] = counts[cells]
@@ -175,7 +175,7 @@ def rows_matrix(
     for w in ALL_TYPES_WINDOWS:
         col += 1
         out[:, col] = history.counts_at(ALL, cells, starts - w * MINUTES_PER_DAY, starts)
-    shift_k = np.array([_sorted_shift_of_day(config, s) for s in shift_starts], dtype=np.int64)[shift_of_row]
+    shift_k = np.array([shift_of_day(config, s) for s in shift_starts], dtype=np.int64)[shift_of_row]
     for w in SAME_SHIFT_WINDOWS:
         begin = starts - w * MINUTES_PER_DAY
         for k in np.unique(shift_k):
@@ -193,11 +193,6 @@ def rows_matrix(
     out[:, col : col + constants.shape[1]] = constants[shift_of_row]
     out[:, col + constants.shape[1] :] = history.environment[rows]
     return out
-
-
-def _sorted_shift_of_day(config: AgencyConfig, shift_start: datetime) -> int:
-    """The shift's index among the day's shifts in time order (as the warehouse numbers them)."""
-    return sorted(config.shift_start_hours).index(shift_start.hour)
 
 
 def _shift_constants(config: AgencyConfig, calendar: Calendar, shift_start: datetime) -> list[float]:

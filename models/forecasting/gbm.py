@@ -22,7 +22,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from beatwise.config.schema import AgencyConfig
+from beatwise.config.schema import AgencyConfig, Forecasting
 from models.forecasting.baselines import Forecaster
 from models.forecasting.features import Calendar, feature_names, rows_matrix, shift_features, shift_matrix
 from models.forecasting.history import EventHistory, to_minutes
@@ -99,7 +99,7 @@ def training_frames(
 
 
 def sample_zeros(
-    positives: np.ndarray, n_cells: int, n_shifts: int, settings, rng: np.random.Generator
+    positives: np.ndarray, n_cells: int, n_shifts: int, settings: Forecasting, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Zero cell-shifts (as shift x n_cells + cell) drawn per cell, and their weights.
 

@@ -34,9 +34,9 @@ def to_minutes(when) -> np.ndarray | int:
 
 
 def shift_of_day_of(minutes: np.ndarray, start_hours: Sequence[int]) -> np.ndarray:
-    """Index (in sorted `start_hours`) of the shift each minute falls in; before the first start of the day is
-    the previous day's last shift."""
-    hours = np.sort(np.asarray(start_hours)) * 60
+    """Index of the shift each minute falls in (`start_hours` in increasing order, as the config holds them);
+    before the first start of the day is the previous day's last shift."""
+    hours = np.asarray(start_hours) * 60
     index = np.searchsorted(hours, np.asarray(minutes) % MINUTES_PER_DAY, side="right") - 1
     return np.where(index < 0, len(hours) - 1, index)
 
@@ -160,16 +160,14 @@ class EventHistory:
 
     def in_shift_of_day(self, crime_type: str, start_hours: Sequence[int], k: int) -> str:
         """Name of the series of `crime_type`'s events that fell in the k-th shift of their day (shifts start on
-        the hour at sorted `start_hours`; the last runs past midnight), split off on first use."""
-        hours = sorted(start_hours)
-        name = f"{crime_type}@{'-'.join(map(str, hours))}#{k}"
-        if name not in self._times:
+        the hour at `start_hours`, in increasing order; the last runs past midnight), split off on first use."""
+        names = [f"{crime_type}@{'-'.join(map(str, start_hours))}#{j}" for j in range(len(start_hours))]
+        if names[k] not in self._times:
             times, where = self._times[crime_type], self._where[crime_type]
-            labels = shift_of_day_of(times, hours)
-            for j in range(len(hours)):
-                part = f"{crime_type}@{'-'.join(map(str, hours))}#{j}"
-                self._times[part], self._where[part] = times[labels == j], where[labels == j]
-        return name
+            labels = shift_of_day_of(times, start_hours)
+            for j, name in enumerate(names):
+                self._times[name], self._where[name] = times[labels == j], where[labels == j]
+        return names[k]
 
     def observed(self, crime_type: str, shift_start: int, shift_minutes: int) -> np.ndarray:
         """What happened during the shift, per jurisdiction cell."""

@@ -19,6 +19,7 @@ import pyproj
 
 from beatwise import paths
 from beatwise.config.schema import AgencyConfig
+from beatwise.geography.grid import metres_per_unit
 from beatwise.warehouse import table_exists
 from models.planning.store import read_cells
 
@@ -38,8 +39,7 @@ COLOURS = {
 
 def quarter_mile(config: AgencyConfig) -> float:
     """A quarter mile in the agency CRS's units (feet for Illinois East, metres for UTM)."""
-    unit = pyproj.CRS(config.crs).axis_info[0].unit_conversion_factor
-    return QUARTER_MILE_METRES / unit
+    return QUARTER_MILE_METRES / metres_per_unit(config.crs)
 
 
 def nearby_incidents(
