@@ -7,6 +7,7 @@ import streamlit as st
 from dashboards import auth, data, reports
 
 IMPACT = "marts.rpt_impact"
+DOSE_RESPONSE = "marts.rpt_dose_response"
 # The impact table's slices and the one the page opens on (the headline estimate).
 IMPACT_SLICES = {"outcome_window": "same_shift", "population": "pool"}
 
@@ -57,3 +58,28 @@ else:
     )
     st.dataframe(estimates, hide_index=True, key="impact_table")
     data.csv_download(estimates, "impact_estimate", label="Download the impact estimate (CSV)")
+
+st.subheader("Crime by delivered dose (observational)")
+if not data.has(DOSE_RESPONSE):
+    st.info(f"No dose-response curve yet: it needs missions with measured dosage ({DOSE_RESPONSE}).")
+else:
+    # Bins are disjoint ranges of minutes, so their mean minutes put them in order.
+    curve = data.query(
+        f"select dose_bin, missions, mean_crime, mean_minutes from {DOSE_RESPONSE} order by mean_minutes"
+    )
+    st.caption(
+        "Mean crime per mission by the minutes units actually spent there. How long they stayed was not "
+        "randomized (units stay longer where it is quiet and leave for calls where it is not), so this is "
+        "a description, not an effect: the estimate above is."
+    )
+    st.altair_chart(
+        alt.Chart(curve)
+        .mark_bar()
+        .encode(
+            x=alt.X("dose_bin:N", sort=list(curve["dose_bin"]), title="delivered minutes"),
+            y=alt.Y("mean_crime:Q", title="mean crime per mission"),
+            tooltip=["dose_bin", "missions", "mean_crime", "mean_minutes"],
+        ),
+        width="stretch",
+    )
+    data.csv_download(curve, "dose_response", label="Download the dose-response curve (CSV)")

@@ -323,6 +323,22 @@ def test_crime_dosage_shows_the_impact_estimate_with_its_interval(analyst, downl
     expect("next_shift", "all")
 
 
+def test_crime_dosage_shows_the_observational_dose_response_curve(analyst, downloads):
+    at = open_page(analyst, "crime_dosage")
+    _shows_data(at)
+    expected = snapshot_rows(
+        "select dose_bin, missions, mean_crime from marts.rpt_dose_response order by mean_minutes"
+    )
+    assert sum(r[1] for r in expected) > 0
+    spec, drawn = charts(at)[2]
+    assert _mark(spec) == "bar"
+    assert (spec["encoding"]["x"]["field"], spec["encoding"]["y"]["field"]) == ("dose_bin", "mean_crime")
+    assert [tuple(r) for r in drawn[["dose_bin", "missions", "mean_crime"]].itertuples(index=False)] == expected
+    assert any("not randomized" in c.value for c in at.caption), "the curve is labelled as observational"
+    name, csv = _download(at, downloads, "Download the dose-response curve (CSV)")
+    assert name == "dose_response.csv" and list(csv["dose_bin"].astype(str)) == [r[0] for r in expected]
+
+
 def test_model_performance_page(analyst):
     at = open_page(analyst, "model_performance")
     assert [t.value for t in at.title] == ["Model performance"]
