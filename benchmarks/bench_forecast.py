@@ -17,7 +17,7 @@ from pathlib import Path
 
 from beatwise.config import load_config
 from models.forecasting.cells import cells_from_files
-from models.forecasting.evaluate import accuracy_table, format_table, run_backtest
+from models.forecasting.evaluate import Backtest, accuracy_table, format_table, run_backtest
 from models.forecasting.events import read_incident_files
 from models.forecasting.features import load_calendar
 from models.forecasting.forecast_command import run_forecast
@@ -51,15 +51,7 @@ def bench_forecast() -> dict:
     print(f"trained {len(models)} models in {out['forecast_training_seconds']:.0f} s", flush=True)
 
     clock = time.perf_counter()
-    backtest = run_backtest(
-        history,
-        config,
-        crime_types,
-        [date(2016, 1, 1)],
-        date(2016, 12, 31),
-        trainer=lambda types, until: {t: models[t] for t in types if t in models},
-        every_days=7,
-    )
+    backtest = _backtest_2016(history, config, models)
     out["forecast_backtest_seconds"] = time.perf_counter() - clock
 
     champions = {
@@ -132,16 +124,20 @@ def _in_sample_harm_capture(history, config, calendar) -> float:
         update={"forecasting": config.forecasting.model_copy(update={"train_start": date(2016, 1, 1)})}
     )
     models = fit_models(history, in_sample, calendar, crime_types, date(2016, 12, 31), config.forecasting.seed)
-    backtest = run_backtest(
+    return _backtest_2016(history, in_sample, models).harm_capture["lightgbm_poisson"]["1"]
+
+
+def _backtest_2016(history, config, models) -> Backtest:
+    """`models` and every baseline on the three shifts of every 7th day of 2016, the issue's evaluation shape."""
+    return run_backtest(
         history,
-        in_sample,
-        crime_types,
+        config,
+        config.modelled_crime_types(),
         [date(2016, 1, 1)],
         date(2016, 12, 31),
         trainer=lambda types, until: {t: models[t] for t in types if t in models},
         every_days=7,
     )
-    return backtest.harm_capture["lightgbm_poisson"]["1"]
 
 
 if __name__ == "__main__":
