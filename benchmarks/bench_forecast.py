@@ -82,7 +82,7 @@ def bench_forecast() -> dict:
     out["forecast_harm_capture_1_ratio"] = (
         backtest.harm_capture["champion"]["1"] / backtest.harm_capture["best_baseline"]["1"]
     )
-    out["forecast_harm_capture_1_in_sample_bound"] = _in_sample_harm_capture(history, config, calendar)
+    out["forecast_harm_capture_1_in_sample_reference"] = _in_sample_harm_capture(history, config, calendar)
     out["accuracy_table"] = backtest.table().to_dict("records")
 
     with tempfile.TemporaryDirectory() as folder:
