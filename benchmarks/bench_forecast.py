@@ -17,16 +17,20 @@ from pathlib import Path
 
 from beatwise.config import load_config
 from models.forecasting.cells import cells_from_files
-from models.forecasting.evaluate import Backtest, accuracy_table, format_table, run_backtest
+from models.forecasting.evaluate import accuracy_table, format_table, run_backtest
 from models.forecasting.events import read_incident_files
 from models.forecasting.features import load_calendar
 from models.forecasting.forecast_command import run_forecast
 from models.forecasting.gbm import fit_models
-from models.forecasting.history import EventHistory
+from models.forecasting.history import EventHistory, to_minutes
+from models.forecasting.metrics import SHARES, harm_weighted_capture
+from models.forecasting.shifts import shift_minutes, shift_starts
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "chicago.yaml"
 TRAIN_UNTIL = date(2015, 12, 31)
+# The issue's evaluation shape: the three shifts of every 7th day of 2016.
+EVALUATION_START, EVALUATION_END, EVALUATION_EVERY_DAYS = date(2016, 1, 1), date(2016, 12, 31), 7
 
 
 def _peak_rss_gb() -> float:
@@ -51,7 +55,15 @@ def bench_forecast() -> dict:
     print(f"trained {len(models)} models in {out['forecast_training_seconds']:.0f} s", flush=True)
 
     clock = time.perf_counter()
-    backtest = _backtest_2016(history, config, models)
+    backtest = run_backtest(
+        history,
+        config,
+        crime_types,
+        [EVALUATION_START],
+        EVALUATION_END,
+        trainer=lambda types, until: {t: models[t] for t in types if t in models},
+        every_days=EVALUATION_EVERY_DAYS,
+    )
     out["forecast_backtest_seconds"] = time.perf_counter() - clock
 
     champions = {
@@ -95,7 +107,7 @@ def bench_forecast() -> dict:
         out["forecast_command_rows"] = float(run.rows)
         for step, seconds in run.seconds.items():
             out[f"forecast_command_{step}_seconds"] = seconds
-    out.update(_targets_met(out, config.modelled_crime_types()))
+    out.update(_targets_met(out, crime_types))
     return out
 
 
@@ -118,26 +130,22 @@ def _in_sample_harm_capture(history, config, calendar) -> float:
 
     Not a forecast (the models have seen the shifts they score): a reference for how far this feature set and
     model class can go on these shifts, against which the out-of-sample figure and its target can be read.
+    The baselines need no second scoring: they do not learn from the year they forecast.
     """
-    crime_types = config.modelled_crime_types()
     in_sample = config.model_copy(
-        update={"forecasting": config.forecasting.model_copy(update={"train_start": date(2016, 1, 1)})}
+        update={"forecasting": config.forecasting.model_copy(update={"train_start": EVALUATION_START})}
     )
-    models = fit_models(history, in_sample, calendar, crime_types, date(2016, 12, 31), config.forecasting.seed)
-    return _backtest_2016(history, in_sample, models).harm_capture["lightgbm_poisson"]["1"]
-
-
-def _backtest_2016(history, config, models) -> Backtest:
-    """`models` and every baseline on the three shifts of every 7th day of 2016, the issue's evaluation shape."""
-    return run_backtest(
-        history,
-        config,
-        config.modelled_crime_types(),
-        [date(2016, 1, 1)],
-        date(2016, 12, 31),
-        trainer=lambda types, until: {t: models[t] for t in types if t in models},
-        every_days=7,
+    models = fit_models(
+        history, in_sample, calendar, config.modelled_crime_types(), EVALUATION_END, config.forecasting.seed
     )
+    per_shift = (  # one shift's surfaces at a time
+        (
+            {t: model.predict(history, shift) for t, model in models.items()},
+            {t: history.observed(t, to_minutes(shift), shift_minutes(config, shift)) for t in models},
+        )
+        for shift in shift_starts(config, EVALUATION_START, EVALUATION_END, EVALUATION_EVERY_DAYS)
+    )
+    return harm_weighted_capture(per_shift, config.harm_weights(), SHARES["1"])
 
 
 if __name__ == "__main__":

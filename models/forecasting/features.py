@@ -11,7 +11,7 @@ environment (bars, land use, venues; static). Everything is computed from events
 This is the in-memory twin of the dbt macro `shift_features` (dbt_project/macros/shift_features.sql),
 used where a warehouse round trip per shift would be too slow (the forecast command, backtests): the
 same windows over the same half-open interval [shift start - w days, shift start), the same 3x3
-neighbourhood, the same calendar. tests/models/forecasting/test_feature_parity.py holds them equal.
+neighbourhood, the same calendar. tests/models/forecasting/test_pipeline.py holds them equal.
 """
 
 from __future__ import annotations
@@ -160,15 +160,10 @@ def rows_matrix(
     cells = history.cell_index[rows].astype(np.int64)
     n_windows = len(windows)
     out = np.empty((len(cells), len(feature_names(windows))))
-    block = cells[:, None] + history.grid.block_offsets[None, :]
     for i, w in enumerate(windows):
         begin = starts - w * MINUTES_PER_DAY
         out[:, i] = history.counts_at(crime_type, cells, begin, starts)
-        out[:, n_windows + i] = (
-            history.counts_at(crime_type, block.ravel(), np.repeat(begin, 9), np.repeat(starts, 9))
-            .reshape(-1, 9)
-            .sum(axis=1)
-        )
+        out[:, n_windows + i] = history.block_counts_at(crime_type, cells, begin, starts)
     col = 2 * n_windows
     last = history.last_time_at(crime_type, cells, starts)
     out[:, col] = np.where(last >= 0, (starts - last) / MINUTES_PER_DAY, np.nan)
@@ -182,11 +177,7 @@ def rows_matrix(
             mine = shift_k == k
             series = history.in_shift_of_day(crime_type, config.shift_start_hours, int(k))
             out[mine, col + 1] = history.counts_at(series, cells[mine], begin[mine], starts[mine])
-            out[mine, col + 2] = (
-                history.counts_at(series, block[mine].ravel(), np.repeat(begin[mine], 9), np.repeat(starts[mine], 9))
-                .reshape(-1, 9)
-                .sum(axis=1)
-            )
+            out[mine, col + 2] = history.block_counts_at(series, cells[mine], begin[mine], starts[mine])
         col += 2
     constants = np.array([_shift_constants(config, calendar, s) for s in shift_starts])
     col += 1

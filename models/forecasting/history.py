@@ -151,6 +151,13 @@ class EventHistory:
         keys = self.keyed(crime_type)
         return (np.searchsorted(keys, (where << 32) | end) - np.searchsorted(keys, (where << 32) | start)).astype(float)
 
+    def block_counts_at(self, crime_type: str, where: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Events in the 3x3 block around each of grid cells `where` during [start, end) (vectorised)."""
+        offsets = self.grid.block_offsets
+        block = (where[:, None] + offsets[None, :]).ravel()
+        counts = self.counts_at(crime_type, block, np.repeat(start, len(offsets)), np.repeat(end, len(offsets)))
+        return counts.reshape(-1, len(offsets)).sum(axis=1)
+
     def last_time_at(self, crime_type: str, where: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Minute of the last event in grid cells `where` before `end`; -1 where there is none."""
         keys = self.keyed(crime_type)

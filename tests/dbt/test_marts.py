@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SLICE_VARS
+
+from tests.dbt.conftest import SLICE_VARS
 
 CELL_SIZE = 500
 SHIFT_HOURS = (6, 14, 22)
