@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from beatwise import paths
 
@@ -34,6 +35,23 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
     ).fetchall()[0][0])
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, qualified: str, frame: pd.DataFrame, key: str) -> None:
+    """Replace `schema.table` by `frame`, ordered by `key`, in one transaction (same input -> identical table)."""
+    schema = qualified.split(".")[0]
+    view = f"_replacing_{qualified.replace('.', '_')}"
+    con.register(view, frame)
+    try:
+        con.execute("begin transaction")
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create or replace table {qualified} as select * from {view} order by {key}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister(view)
 
 
 def publish_serving(con: duckdb.DuckDBPyConnection, tables: list[str], target: Path | None = None) -> Path:

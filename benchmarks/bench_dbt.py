@@ -28,7 +28,8 @@ SCORED_SHIFTS = ["2016-03-01 06:00:00", "2016-06-15 14:00:00", "2016-09-30 22:00
                  "2017-01-01 06:00:00"]
 
 
-def _dbt(*args: str, env: dict[str, str]) -> None:
+def run_dbt(*args: str, env: dict[str, str]) -> None:
+    """The project's dbt (of this environment) with `args`; raises with dbt's output if it fails."""
     dbt = Path(sys.executable).parent / "dbt"
     command = [str(dbt), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     proc = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -51,11 +52,11 @@ def bench_dbt() -> dict[str, float]:
         warehouse = Path(folder) / "warehouse.duckdb"
         _raw_warehouse(warehouse)
         env = {**os.environ, "BEATWISE_WAREHOUSE": str(warehouse)}
-        _dbt("parse", "--quiet", env=env)
+        run_dbt("parse", "--quiet", env=env)
         from orchestration.defs.dbt import dbt_vars
 
         started = time.perf_counter()
-        _dbt("build", "--vars", json.dumps(dbt_vars(config)), "--select", *FEATURE_PATHS, env=env)
+        run_dbt("build", "--vars", json.dumps(dbt_vars(config)), "--select", *FEATURE_PATHS, env=env)
         build_seconds = time.perf_counter() - started
 
         timings = []

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,26 +28,13 @@ from beatwise.config import load_config
 from beatwise.contracts import CONTRACTS
 from beatwise.ingest import upsert
 from beatwise.simulate import Compliance, make_roster, simulate_operations, write_operations
+from benchmarks.bench_dbt import run_dbt
 from models.planning import store
+from orchestration.defs.dbt import dbt_vars
 
 ROOT = paths.PROJECT_ROOT
-DBT_DIR = ROOT / "dbt_project"
 OPERATIONS = "path:models/operations"
 MONTH_START, DAYS, UNITS = datetime(2016, 12, 1, 6), 30, 300
-
-
-def _dbt(*args: str, env: dict[str, str]) -> None:
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(DBT_DIR),
-        "--profiles-dir",
-        str(DBT_DIR),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{done.stdout[-4000:]}")
 
 
 def _missions(
@@ -115,10 +101,8 @@ def bench_operations(proof_seeds: int = 20, folder: str | None = None) -> dict[s
         warehouse = Path(folder) / "warehouse.duckdb"
         build_raw_warehouse(config, warehouse, incidents_where="occurred_at >= timestamp '2016-10-01'")
         env = {**os.environ, "BEATWISE_WAREHOUSE": str(warehouse)}
-        variables = json.dumps(
-            {"cell_size": config.grid.cell_size, "history_start": "2016-10-01", "history_end": "2016-12-31"}
-        )
-        _dbt("run", "--select", f"+{OPERATIONS}", "--exclude", OPERATIONS, "--vars", variables, env=env)
+        variables = json.dumps({**dbt_vars(config), "history_start": "2016-10-01", "history_end": "2016-12-31"})
+        run_dbt("run", "--select", f"+{OPERATIONS}", "--exclude", OPERATIONS, "--vars", variables, env=env)
 
         rng = np.random.default_rng(1)
         shifts = [MONTH_START + timedelta(hours=8 * i) for i in range(DAYS * 3)]
@@ -161,11 +145,9 @@ def bench_operations(proof_seeds: int = 20, folder: str | None = None) -> dict[s
             )
         figures["avl_load_seconds"] = round(time.perf_counter() - t, 1)
 
-        # DuckDB's own limit (profiles.yml reads BEATWISE_DBT_MEMORY): 2 GB keeps the process under 3 GB.
-        env["BEATWISE_DBT_MEMORY"] = os.environ.get("BEATWISE_DBT_MEMORY", "2GB")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        # DuckDB's memory limit is the profile's (2 GB unless BEATWISE_DBT_MEMORY says otherwise).
         t = time.perf_counter()
-        _dbt(
+        run_dbt(
             "build",
             "--select",
             f"stg_avl_pings stg_patrol_activity {OPERATIONS}",
@@ -176,9 +158,8 @@ def bench_operations(proof_seeds: int = 20, folder: str | None = None) -> dict[s
             env=env,
         )
         figures["dosage_month_seconds"] = round(time.perf_counter() - t, 1)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         # The largest child so far: the upstream `dbt run` (small) or this build.
-        figures["dosage_month_peak_rss_mb"] = round(max(peak, before) / 1024, 1)
+        figures["dosage_month_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             figures["dosage_missions_dosed_share"] = round(
                 con.execute(

@@ -20,20 +20,9 @@ ROW_LIMIT = 5000
 DATE_COLUMNS = ("shift_start", "date", "day", "week_start", "month")
 
 
-def _column_types(table: str) -> dict[str, str]:
-    schema, name = table.split(".")
-    frame = data.query(
-        "select column_name, data_type from information_schema.columns"
-        " where table_schema = ? and table_name = ? order by ordinal_position",
-        (schema, name),
-    )
-    return dict(zip(frame["column_name"], frame["data_type"], strict=True)) if not frame.empty else {}
-
-
-def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
+def filters(table: str, columns: list[str], date_col: str | None, key: str) -> tuple[str, list]:
     """Date range, district and crime type widgets for the columns `table` has; a SQL where clause."""
     clauses, params = [], []
-    date_col = next((c for c in DATE_COLUMNS if c in types), None)
     cols = st.columns(3)
     if date_col:
         span = data.query(f"select min({date_col})::date as lo, max({date_col})::date as hi from {table}")
@@ -45,7 +34,7 @@ def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
                 clauses.append(f"{date_col}::date between ? and ?")
                 params += list(picked)
     for i, (column, label) in enumerate((("district", "Districts"), ("crime_type", "Crime types")), start=1):
-        if column in types:
+        if column in columns:
             values = data.query(f"select distinct {column} as v from {table} where {column} is not null order by 1")
             picked = cols[i].multiselect(label, values["v"], key=f"{key}_{column}")
             if picked:
@@ -55,29 +44,34 @@ def filters(table: str, types: dict[str, str], key: str) -> tuple[str, list]:
     return ("where " + " and ".join(clauses)) if clauses else "", params
 
 
-def chart(frame: pd.DataFrame, measure: str, group: str) -> None:
-    """A line of the report's main measure over time per group (or bars by group when it has no dates)."""
-    date_col = next((c for c in DATE_COLUMNS if c in frame.columns), None)
-    if frame.empty:
-        return
+def chart(table: str, where: str, params: list, measure: str, group: str, date_col: str | None) -> None:
+    """A line of the report's main measure over time per group (or bars by group when it has no dates), summed
+    in SQL over every filtered row (the table below may show only the first ROW_LIMIT)."""
+    label = measure.replace("_", " ")
     if date_col:
-        keys = [date_col, group]
-        agg = frame.groupby(keys, as_index=False)[measure].sum()
+        agg = data.query(
+            f"select {date_col}, {group}, sum({measure}) as {measure} from {table} {where} group by 1, 2 order by 1, 2",
+            params,
+        )
+        if agg.empty:
+            return
         encoding = {
             "x": alt.X(f"{date_col}:T", title=None),
-            "y": alt.Y(f"{measure}:Q", title=measure.replace("_", " ")),
+            "y": alt.Y(f"{measure}:Q", title=label),
+            "color": alt.Color(f"{group}:N", title=group.replace("_", " ")),
         }
-        encoding["color"] = alt.Color(f"{group}:N", title=group.replace("_", " "))
         st.altair_chart(alt.Chart(agg).mark_line(point=len(agg) < 200).encode(**encoding), width="stretch")
     else:
-        agg = frame.groupby(group, as_index=False)[measure].sum().sort_values(measure, ascending=False).head(40)
+        agg = data.query(
+            f"select {group}, sum({measure}) as {measure} from {table} {where} group by 1 order by 2 desc limit 40",
+            params,
+        )
+        if agg.empty:
+            return
         st.altair_chart(
             alt.Chart(agg)
             .mark_bar()
-            .encode(
-                x=alt.X(f"{measure}:Q", title=measure.replace("_", " ")),
-                y=alt.Y(f"{group}:N", sort="-x", title=None),
-            ),
+            .encode(x=alt.X(f"{measure}:Q", title=label), y=alt.Y(f"{group}:N", sort="-x", title=None)),
             width="stretch",
         )
 
@@ -103,12 +97,16 @@ def report_page(
             "It fills in once patrol dosage has been measured (dbt report marts)."
         )
         return None
-    types = _column_types(table)
-    where, params = filters(table, types, key)
-    order = next((f"order by {c} desc" for c in DATE_COLUMNS if c in types), "")
+    columns = data.columns(table)
+    missing = [name for name in (measure, group) if name not in columns]
+    if missing:
+        raise ValueError(f"{table} has no column {', '.join(missing)} (it has {', '.join(columns)})")
+    date_col = next((c for c in DATE_COLUMNS if c in columns), None)
+    where, params = filters(table, columns, date_col, key)
+    order = f"order by {date_col} desc" if date_col else ""
     rows = data.query(f"select * from {table} {where} {order} limit {ROW_LIMIT}", params)
     total = data.scalar(f"select count(*) from {table} {where}", params)
-    chart(rows, measure, group)
+    chart(table, where, params, measure, group, date_col)
     st.dataframe(rows, hide_index=True, key=f"{key}_table")
     st.caption(f"{len(rows):,} of {total:,} rows from `{table}`" + (" (first rows only)" if total > len(rows) else ""))
     data.csv_download(rows, key)

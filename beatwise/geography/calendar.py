@@ -9,7 +9,7 @@ import holidays
 import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
-from beatwise.geography.tables import replace_table
+from beatwise.warehouse import replace_table
 
 YEARS_AHEAD = 2  # scoring and planning look past the history's end
 

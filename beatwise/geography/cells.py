@@ -9,7 +9,7 @@ import pandas as pd
 from beatwise.config.schema import AgencyConfig
 from beatwise.geography import grid
 from beatwise.geography.layers import polygons, read_layer
-from beatwise.geography.tables import replace_table
+from beatwise.warehouse import replace_table
 
 CELLS_COLUMNS = [*grid.CELL_COLUMNS, "district", "beat", "area_share"]
 

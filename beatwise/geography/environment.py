@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 from beatwise.config.schema import AgencyConfig
 from beatwise.geography import grid
 from beatwise.geography.layers import polygons, read_layer
-from beatwise.geography.tables import replace_table
+from beatwise.warehouse import replace_table
 
 LAND_USE_CATEGORIES = ("residential", "commercial", "recreational")
 LIQUOR_RADIUS = 1000.0  # CRS units: 1,000 ft for Chicago

@@ -63,9 +63,8 @@ st.subheader("Crime by delivered dose (observational)")
 if not data.has(DOSE_RESPONSE):
     st.info(f"No dose-response curve yet: it needs missions with measured dosage ({DOSE_RESPONSE}).")
 else:
-    # Bins are disjoint ranges of minutes, so their mean minutes put them in order.
     curve = data.query(
-        f"select dose_bin, missions, mean_crime, mean_minutes from {DOSE_RESPONSE} order by mean_minutes"
+        f"select dose_bin, missions, mean_crime, mean_minutes from {DOSE_RESPONSE} order by bin_order"
     )
     st.caption(
         "Mean crime per mission by the minutes units actually spent there. How long they stayed was not "

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data, maps, overrides
+from models.impact.estimator import POOL_STRATA
 
 user = auth.guard(__file__)
 st.title("Missions")
@@ -50,13 +51,14 @@ if data.has("plans.plan_candidates") and not missions.empty:
     # reserve) is most of the city: it stays in the jurisdiction layer.
     plans, plan_params = data.in_list(missions["plan_id"].unique())
     within, district_params = data.in_list(chosen)
+    strata, strata_params = data.in_list(POOL_STRATA)
     pool = data.query(
         f"""select cell_id, any_value(district) as district, any_value(beat) as beat,
                    'not drawn (' || any_value(stratum) || ' stratum)' as status
             from plans.plan_candidates
-            where plan_id in {plans} and district in {within} and stratum in ('top', 'high') and not selected
+            where plan_id in {plans} and district in {within} and stratum in {strata} and not selected
             group by cell_id""",
-        plan_params + district_params,
+        plan_params + district_params + strata_params,
     )
     layers.insert(1, maps.cell_layer(pool, "candidates", [188, 189, 220, 150], ["district", "beat", "status"]))
 area = maps.cells()

@@ -29,6 +29,9 @@ from models.forecasting.history import EventHistory, to_minutes
 from models.forecasting.shifts import shift_minutes, shift_starts
 
 RARE_POSITIVES = 5_000
+# Draws per cell at most, as in the training mart (dbt var max_draws_per_cell, the size of its draw-number series):
+# more than the shifts of seven years, so only a cell with crime in most shifts of a longer history reaches it.
+MAX_DRAWS_PER_CELL = 16_384
 # Few, shallow-enough trees: scoring a whole city (27k cells) must take tens of milliseconds per crime type.
 # (Against 120 rounds at 0.1 on the 2016 Chicago backtest: 40% faster to score and train, harm-weighted capture
 # at 1% 0.127 instead of 0.129; the forecast command over 300 shifts needs the speed.)
@@ -104,13 +107,17 @@ def sample_zeros(
     """Zero cell-shifts (as shift x n_cells + cell) drawn per cell, and their weights.
 
     A cell gets `negatives_per_crime_type / cells` draws plus `negatives_per_positive` per cell-shift with crime
-    there, uniform over the shifts with replacement. Busy cells thus keep enough of their zeros: sampled evenly,
-    a cell with crime in half its shifts kept a handful of zeros, trees split them off, and the model overrated
-    the hottest cells twofold. A zero of a cell with m draws was drawn with probability 1 - (1 - 1/shifts)^m;
-    weights are the inverse, scaled so that they add up to the number of zero cell-shifts.
+    there (at most MAX_DRAWS_PER_CELL), uniform over the shifts with replacement. Busy cells thus keep enough of
+    their zeros: sampled evenly, a cell with crime in half its shifts kept a handful of zeros, trees split them
+    off, and the model overrated the hottest cells twofold. A zero of a cell with m draws was drawn with
+    probability 1 - (1 - 1/shifts)^m; weights are the inverse, scaled so that they add up to the number of zero
+    cell-shifts.
     """
     per_cell = np.bincount(positives % n_cells, minlength=n_cells)
-    draws = -(-settings.negatives_per_crime_type // n_cells) + settings.negatives_per_positive * per_cell
+    draws = np.minimum(
+        -(-settings.negatives_per_crime_type // n_cells) + settings.negatives_per_positive * per_cell,
+        MAX_DRAWS_PER_CELL,
+    )
     cells = np.repeat(np.arange(n_cells, dtype=np.int64), draws)
     zeros = np.setdiff1d(rng.integers(0, n_shifts, size=len(cells)) * n_cells + cells, positives)
     weight = 1.0 / -np.expm1(draws[zeros % n_cells] * np.log1p(-1.0 / n_shifts))

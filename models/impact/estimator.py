@@ -187,4 +187,9 @@ def dose_response(missions: pd.DataFrame, outcome: str = "crime_count") -> pd.Da
     curve = binned.groupby("dose_bin", observed=True).agg(
         missions=(outcome, "size"), mean_crime=(outcome, "mean"), mean_minutes=("delivered_minutes", "mean")
     )
-    return curve.reset_index().assign(dose_bin=lambda f: f["dose_bin"].astype(str), observational=True)
+    curve = curve.reset_index()
+    return curve.assign(
+        bin_order=curve["dose_bin"].cat.codes.astype(int),  # the labels do not sort as text ("5-10" < "0-5")
+        dose_bin=curve["dose_bin"].astype(str),
+        observational=True,
+    )

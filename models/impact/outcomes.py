@@ -17,7 +17,7 @@ import pandas as pd
 
 from beatwise import audit
 from beatwise.config.schema import AgencyConfig
-from beatwise.warehouse import table_exists
+from beatwise.warehouse import replace_table, table_exists
 from models.impact.estimator import dose_response, estimate_effects
 
 IMPACT_TABLE = "marts.rpt_impact"
@@ -120,8 +120,8 @@ def estimate_impact(
         computed_at=computed_at,
     )
     curve = curve.assign(label="observational: dose was not randomized", computed_at=computed_at)
-    _replace(con, IMPACT_TABLE, effects)
-    _replace(con, DOSE_RESPONSE_TABLE, curve)
+    replace_table(con, IMPACT_TABLE, effects, key="outcome_window, population, outcome")
+    replace_table(con, DOSE_RESPONSE_TABLE, curve, key="bin_order")
     headline = effects[
         (effects["population"] == "pool")
         & (effects["outcome_window"] == "same_shift")
@@ -140,13 +140,6 @@ def estimate_impact(
     }
     audit.append(con, "impact", actor, IMPACT_TABLE, payload)
     return {**payload, "effects": effects, "dose_response": curve}
-
-
-def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.execute(f"create schema if not exists {table.split('.')[0]}")
-    con.register("_frame", frame)
-    con.execute(f"create or replace table {table} as select * from _frame")
-    con.unregister("_frame")
 
 
 def _track(config: AgencyConfig, candidates: pd.DataFrame, effects: pd.DataFrame, curve: pd.DataFrame) -> str:

@@ -156,13 +156,18 @@ def override_inbox(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     )
 
 
+# Field operations feeds: they feed the dosage marts and reports, not forecasts or plans, so landing one (as every
+# simulated-operations replay does) does not start a refresh.
+FIELD_FEEDS = ("avl_pings", "patrol_activity")
+
+
 def landing_state() -> dict[str, list[int]]:
-    """Every file under the landing folder with its size and modification time."""
+    """Every file under the landing folder that forecasts or plans read, with its size and modification time."""
     root = paths.landing_dir()
     return {
         str(p.relative_to(root)): [p.stat().st_size, p.stat().st_mtime_ns]
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
+        if p.is_file() and not p.name.startswith(".") and p.relative_to(root).parts[0] not in FIELD_FEEDS
     }
 
 

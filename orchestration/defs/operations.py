@@ -3,15 +3,14 @@
 Thin glue. `simulated_operations` replays the last four weeks of the data with simulated AVL pings and
 activity logs (beatwise.simulate through the real planner and ingest: models.impact.replay); dbt then
 builds the dosage and report marts (dbt_project/models/operations, which depend on this asset through the
-`operations.simulated_shifts` source); `impact` estimates the effect of assignment from the plans and
-republishes the serving snapshot.
+`operations.simulated_shifts` source); `impact` estimates the effect of assignment from the plans. The
+serving snapshot is published after both (orchestration/defs/publish.py).
 """
 
 import dagster as dg
 
 from models.impact.outcomes import ImpactError, estimate_impact
 from models.impact.replay import simulate_recent_operations
-from orchestration.defs.publish import publish
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "operations"
@@ -68,14 +67,13 @@ def simulated_operations(
     deps=[
         dg.AssetKey(["marts", "fct_mission_dosage"]),
         dg.AssetKey(["marts", "fct_cell_shift_counts"]),
-        dg.AssetKey(["marts", "rpt_crime_dosage"]),
+        dg.AssetKey(["marts", "dim_shifts"]),
     ],
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     description="marts.rpt_impact: the effect of being assigned a mission on crime (same and next shift, "
     "per crime type and pooled; Hajek IPW with the recorded inclusion probabilities, plan-clustered 95% "
-    "intervals) and marts.rpt_dose_response (observational). Logged to MLflow and the audit log; "
-    "republishes the snapshot.",
+    "intervals) and marts.rpt_dose_response (observational). Logged to MLflow and the audit log.",
 )
 def impact(
     context: dg.AssetExecutionContext, agency: AgencyResource, warehouse: WarehouseResource
@@ -86,7 +84,6 @@ def impact(
         except ImpactError as exc:
             context.log.warning(f"no impact estimate: {exc}")
             return dg.MaterializeResult(metadata={"estimated": False, "reason": str(exc)})
-        publish(con)
     headline = result["headline"] or {}
     return dg.MaterializeResult(
         metadata={

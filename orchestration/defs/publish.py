@@ -8,6 +8,8 @@ import dagster as dg
 import duckdb
 
 from beatwise import audit, warehouse
+from orchestration.defs.dbt import warehouse_models
+from orchestration.defs.operations import IMPACT
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 
 # What the dashboards read, in the order they are copied. Tables not built yet are skipped.
@@ -28,12 +30,14 @@ SERVED_TABLES = [
 # Every report mart is served, whatever its name.
 SERVED_PREFIXES = ["marts.rpt_"]
 
-# The assets whose tables are served: the snapshot is published after them.
+# The assets whose tables are served: the snapshot is published after them (in the main job, last of all).
 UPSTREAM = [
     dg.AssetKey(["marts", "dim_cells"]),
     dg.AssetKey(["forecast", "risk_surfaces"]),
     dg.AssetKey(["forecast", "backtest_metrics"]),
     dg.AssetKey(["plans", "missions"]),
+    IMPACT,
+    *(key for key in warehouse_models.keys if key.path[0] == "marts" and key.path[-1].startswith("rpt_")),
 ]
 
 

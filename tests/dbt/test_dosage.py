@@ -107,6 +107,15 @@ def built(tmp_path_factory, sample_config) -> duckdb.DuckDBPyConnection:
                     "ended_at": t + timedelta(minutes=25),
                     "tactic": "call_for_service",
                 },
+                {  # U1's second officer, who logged no mission (sorts before O-1)
+                    "activity_id": "A5",
+                    "unit_id": "U1",
+                    "officer_id": "O-0",
+                    "mission_id": None,
+                    "started_at": t + timedelta(minutes=45),
+                    "ended_at": t + timedelta(minutes=50),
+                    "tactic": "area_check",
+                },
                 {
                     "activity_id": "A4",
                     "unit_id": "U3",
@@ -167,14 +176,23 @@ def test_every_flagged_row_is_counted_with_its_reason(built):
 
 def test_unit_shift_compliance_and_time_budget(built):
     u1 = built.execute(
-        "select mission_minutes, planned_minutes, compliance, missions_worked, officer_id "
+        "select mission_minutes, planned_minutes, compliance, missions_worked, officers "
         "from marts.fct_unit_shift_dosage where unit_id = 'U1'"
     ).fetchall()[0]
     assert u1[0] == pytest.approx(16.0) and u1[1] == pytest.approx(15.0) and u1[2] == pytest.approx(1.0)
-    assert u1[3] == 1 and u1[4] == "O-1"
+    assert u1[3] == 1 and u1[4] == 2
     u2 = built.execute(
         "select call_minutes, mission_minutes, elsewhere_minutes, tracked_minutes "
         "from marts.fct_unit_shift_dosage where unit_id = 'U2'"
     ).fetchall()[0]
     assert u2[0] == pytest.approx(25.0) and u2[1] == 0
     assert u2[3] == pytest.approx(10.0) and u2[2] == 0  # 10 tracked minutes, all on the call
+
+
+def test_each_officer_of_a_unit_is_credited_with_the_missions_they_logged(built):
+    rows = built.execute(
+        "select officer_id, max(officer_missions_worked), max(officer_compliance) from marts.rpt_officer "
+        "where officer_id in ('O-0', 'O-1') group by officer_id order by officer_id"
+    ).fetchall()
+    # O-1 logged M1 (16 minutes delivered of 15 planned: credited 15); O-0, in the same unit, logged none.
+    assert rows == [("O-0", 0, None), ("O-1", 1, pytest.approx(1.0))]

@@ -90,6 +90,10 @@ def test_landing_sensor_fires_once_per_new_file(home):
     assert len(fired.run_requests) == 1 and "incidents/2016-12-02.csv" in fired.run_requests[0].tags["landed"]
     again = new_feed_files(dg.build_sensor_context(cursor=fired.cursor))
     assert isinstance(again, dg.SkipReason)
+    # Field operations files (a replay lands them every run) do not refresh forecasts and plans.
+    (paths.landing_dir() / "avl_pings").mkdir()
+    (paths.landing_dir() / "avl_pings" / "replay.parquet").write_bytes(b"PAR1")
+    assert isinstance(new_feed_files(dg.build_sensor_context(cursor=fired.cursor)), dg.SkipReason)
 
 
 def test_schedule_plans_each_shift_its_lead_time_ahead():

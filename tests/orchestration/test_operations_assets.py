@@ -1,5 +1,5 @@
 """The operations assets are wired into the one code location: the replay feeds the dosage marts, which
-feed the impact estimate, and the main job resolves (the dbt asset is split around the replay)."""
+feed the impact estimate, and the serving snapshot is published after every table it serves."""
 
 from __future__ import annotations
 
@@ -21,4 +21,12 @@ def test_replay_feeds_the_dosage_marts_which_feed_impact():
         dg.AssetKey(["marts", "fct_mission_dosage"])
         in graph.get(dg.AssetKey(["marts", "rpt_impact"])).parent_keys
     )
-    assert defs.resolve_job_def("main") is not None
+
+
+def test_the_snapshot_is_published_after_the_impact_estimate_and_every_report_mart():
+    graph = defs.resolve_asset_graph()
+    before_snapshot = graph.get(dg.AssetKey(["serving", "snapshot"])).parent_keys
+    reports = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts" and k.path[-1].startswith("rpt_")}
+    assert dg.AssetKey(["marts", "rpt_impact"]) in reports
+    assert {dg.AssetKey(["marts", "rpt_shift"]), dg.AssetKey(["marts", "rpt_officer"])} <= reports
+    assert reports <= before_snapshot, reports - before_snapshot

@@ -4,7 +4,8 @@
 -- incident there, uniform over the history's shifts with replacement (busy cells keep enough zeros). A zero
 -- of a cell with m draws is in the sample with probability 1 - (1 - 1/shifts)^m; weights are the inverse,
 -- scaled so that the sampled zeros' weights add up to the number of zero cell-shifts. The dense cell x
--- shift panel is never enumerated. Same scheme as models/forecasting/gbm.py sample_zeros.
+-- shift panel is never enumerated. A cell draws at most var('max_draws_per_cell') times (the size of the
+-- draw-number series). Same scheme, and cap, as models/forecasting/gbm.py sample_zeros.
 {%- set modulus = 2147483647 %}
 {%- set base_draws = var('negatives_per_crime_type') | int %}
 {%- set per_positive = var('negatives_per_positive', 2) | int %}

@@ -1,6 +1,7 @@
 {{ config(schema='marts', materialized='table') }}
 -- Dose delivered against planned, per mission: minutes inside the (buffered) cell by any unit during the
--- shift, visits, the activity logged for it, and compliance = delivered / planned, capped at 1.
+-- shift, visits, the activity logged for it, credited_minutes = delivered capped at the plan (what every
+-- report sums for its compliance), and compliance = credited / planned.
 -- dose_status: full (at least var('dose_complete_share') of the plan), partial, none.
 {%- set complete = var('dose_complete_share', 0.9) %}
 
@@ -21,8 +22,7 @@ logged as (
         mission_id,
         sum(minutes) as logged_minutes,
         count(*) as logged_activities,
-        count(distinct officer_id) as officers_logged,
-        count(distinct tactic) as tactics_logged
+        count(distinct officer_id) as officers_logged
     from {{ ref('int_patrol_activity') }}
     where flag_reason is null and mission_id is not null
     group by mission_id
@@ -51,8 +51,9 @@ select
     coalesce(l.logged_minutes, 0) as logged_minutes,
     coalesce(l.logged_activities, 0) as logged_activities,
     coalesce(l.officers_logged, 0) as officers_logged,
+    least(coalesce(v.delivered_minutes, 0), m.planned_minutes) as credited_minutes,
     case when m.planned_minutes > 0
-        then least(coalesce(v.delivered_minutes, 0) / m.planned_minutes, 1.0) end as compliance,
+        then least(coalesce(v.delivered_minutes, 0), m.planned_minutes) / m.planned_minutes end as compliance,
     case
         when coalesce(v.delivered_minutes, 0) >= {{ complete }} * m.planned_minutes then 'full'
         when coalesce(v.delivered_minutes, 0) > 0 then 'partial'

@@ -1,7 +1,8 @@
 {{ config(schema='marts', materialized='table') }}
 -- Per unit and shift: where the unit was (home district: where it spent most tracked time), tracked
 -- time, time inside mission cells, on calls and on other logged activity, the missions it worked (those
--- it logged or was present in) and its compliance = minutes it delivered on them / their planned minutes.
+-- it logged or was present in) and its compliance = minutes it delivered on them, each capped at its
+-- plan, / their planned minutes.
 -- has_pings is false for a unit that logged activity in a shift but sent no usable ping.
 {%- set bridge = var('dosage_bridge_seconds', 120) %}
 
@@ -64,7 +65,9 @@ credited as (
            count(*) as missions_worked,
            sum(case when presence.minutes > 0 then 1 else 0 end) as missions_visited,
            sum(missions.planned_minutes) as planned_minutes,
-           sum(coalesce(presence.minutes, 0)) as delivered_minutes
+           sum(coalesce(presence.minutes, 0)) as delivered_minutes,
+           -- each mission capped at its plan, as in fct_mission_dosage: a long stay cannot make up for a skip
+           sum(least(coalesce(presence.minutes, 0), missions.planned_minutes)) as credited_minutes
     from worked
     inner join {{ ref('int_missions') }} as missions on missions.mission_id = worked.mission_id
     left join presence
@@ -101,7 +104,7 @@ select
     coalesce(c.missions_worked, 0) as missions_worked,
     coalesce(c.missions_visited, 0) as missions_visited,
     coalesce(c.planned_minutes, 0) as planned_minutes,
-    case when c.planned_minutes > 0 then least(c.delivered_minutes / c.planned_minutes, 1.0) end as compliance,
+    case when c.planned_minutes > 0 then c.credited_minutes / c.planned_minutes end as compliance,
     coalesce(s.simulated, 0) = 1 as simulated_operations
 from unit_shifts as u
 left join tracked as t on t.unit_id = u.unit_id and t.shift_start = u.shift_start

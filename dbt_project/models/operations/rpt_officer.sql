@@ -15,12 +15,11 @@ with tactics as (
     group by officer_id, tactic
 ),
 
+-- The missions each officer logged activity for (in a two-officer unit, each is credited with their own).
 worked as (
-    select distinct units.officer_id, activity.mission_id
-    from {{ ref('int_patrol_activity') }} as activity
-    inner join {{ ref('fct_unit_shift_dosage') }} as units
-        on units.unit_id = activity.unit_id and units.shift_start = activity.shift_start
-    where activity.flag_reason is null and activity.mission_id is not null
+    select distinct officer_id, mission_id
+    from {{ ref('int_patrol_activity') }}
+    where flag_reason is null and mission_id is not null
 ),
 
 missions as (
@@ -29,8 +28,7 @@ missions as (
            sum(case when dosage.dose_status = 'full' then 1 else 0 end) as missions_completed,
            sum(dosage.delivered_minutes) as mission_minutes_delivered,
            sum(dosage.planned_minutes) as mission_minutes_planned,
-           sum(case when dosage.delivered_minutes < dosage.planned_minutes
-                    then dosage.delivered_minutes else dosage.planned_minutes end) as credited_minutes
+           sum(dosage.credited_minutes) as credited_minutes
     from worked
     inner join {{ ref('fct_mission_dosage') }} as dosage on dosage.mission_id = worked.mission_id
     group by worked.officer_id

@@ -23,7 +23,7 @@ missions as (
            sum(case when dose_status = 'full' then 1 else 0 end) as missions_full_dose,
            sum(planned_minutes) as planned_minutes,
            sum(delivered_minutes) as delivered_minutes,
-           sum(compliance * planned_minutes) as credited_minutes,
+           sum(credited_minutes) as credited_minutes,
            max(case when simulated_operations then 1 else 0 end) as simulated
     from {{ ref('fct_mission_dosage') }}
     group by shift_start, district

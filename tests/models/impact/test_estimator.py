@@ -82,10 +82,16 @@ def test_refuses_a_design_with_one_arm():
         assignment_effect(frame, "all")
 
 
-def test_dose_response_is_labelled_observational():
-    missions = pd.DataFrame({"delivered_minutes": [0, 3, 12, 20, 45], "crime_count": [1, 0, 0, 1, 0]})
+def test_dose_response_bins_missions_by_delivered_minutes_in_dose_order():
+    missions = pd.DataFrame(
+        {"delivered_minutes": [0, 3, 4, 12, 20, 45], "crime_count": [1, 0, 2, 0, 1, 0]}
+    )
     curve = dose_response(missions)
-    assert curve["observational"].all() and curve["missions"].sum() == 5
+    assert list(curve["dose_bin"]) == ["0", "0-5", "10-15", "15-30", "30+"]  # the empty 5-10 bin is left out
+    assert list(curve["bin_order"]) == [0, 1, 3, 4, 5]
+    assert list(curve["missions"]) == [1, 2, 1, 1, 1]
+    assert list(curve["mean_crime"]) == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert curve["observational"].all()
 
 
 def test_quick_proof_recovers_the_effect_and_the_null():
