@@ -1,14 +1,15 @@
 """Page render times of the dashboards (AppTest, in process) on the full-city serving snapshot.
 
 The snapshot is what `beatwise run --config config/chicago.yaml` publishes (the whole `main` job, simulated
-operations and report marts included), built once into BEATWISE_HOME/bench/dashboards and reused while its
-run marker is there (delete the folder to rebuild). Each page is timed cold (query cache cleared, as after a
+operations and report marts included), built into BEATWISE_HOME/bench/dashboards and reused while its run
+marker says it was built from the current code (Python, SQL and config sources; any change rebuilds it). Each page is timed cold (query cache cleared, as after a
 republish) and warm; the figures are medians. A page that shows no data fails the benchmark: its timing
 would measure an empty page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -37,14 +38,27 @@ PAGES = [
     "data_health",
 ]
 REPEATS = 5
-MARKER = "main_run.json"  # written after a successful `beatwise run`; a snapshot without it is rebuilt
+MARKER = "main_run.json"  # written after a successful `beatwise run`, with the code it ran
+# What a snapshot is built from: a change to any of these files rebuilds it.
+SOURCES = ("beatwise", "models", "orchestration", "dbt_project/models", "dbt_project/macros", "config")
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for folder in SOURCES:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix in {".py", ".sql", ".yml", ".yaml"}:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _full_city_snapshot() -> Path:
-    """The serving snapshot of a successful full-city `beatwise run` (run now unless already there)."""
+    """The serving snapshot of a successful full-city `beatwise run` of the current code (run now unless there)."""
     home = paths.home() / "bench" / "dashboards"
     marker = home / MARKER
-    if not (marker.exists() and (home / "serving.duckdb").exists()):
+    code = _code_digest()
+    built = json.loads(marker.read_text()) if marker.exists() else {}
+    if not (built.get("code") == code and (home / "serving.duckdb").exists()):
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         env = os.environ | {
@@ -66,7 +80,13 @@ def _full_city_snapshot() -> Path:
         if proc.returncode != 0:
             raise RuntimeError(f"beatwise run failed on the full city (log: {log}):\n{log.read_text()[-4000:]}")
         marker.write_text(
-            json.dumps({"config": str(CONFIG.relative_to(ROOT)), "seconds": round(time.perf_counter() - started, 1)})
+            json.dumps(
+                {
+                    "config": str(CONFIG.relative_to(ROOT)),
+                    "code": code,
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            )
         )
     os.environ["BEATWISE_HOME"] = str(home)
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
