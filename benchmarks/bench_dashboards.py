@@ -2,9 +2,9 @@
 
 The snapshot is what `beatwise run --config config/chicago.yaml` publishes (the whole `main` job, simulated
 operations and report marts included), built into BEATWISE_HOME/bench/dashboards and reused while its run
-marker says it was built from the current code (Python, SQL and config sources; any change rebuilds it). Each page is timed cold (query cache cleared, as after a
-republish) and warm; the figures are medians. A page that shows no data fails the benchmark: its timing
-would measure an empty page.
+marker says it was built from the current code (Python, SQL and config sources; any change rebuilds it).
+Each page is timed cold (query cache cleared, as after a republish) and warm; the figures are medians. A page
+that shows no data fails the benchmark: its timing would measure an empty page.
 """
 
 from __future__ import annotations
