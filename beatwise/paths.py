@@ -46,6 +46,13 @@ def inbox_dir() -> Path:
     return _sub("inbox")
 
 
+def keys_dir() -> Path:
+    """Secret keys (owner-only files): outside the warehouse, so that write access to it forges nothing."""
+    path = _sub("keys")
+    path.chmod(0o700)
+    return path
+
+
 def _sub(name: str) -> Path:
     path = home() / name
     path.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ canonical names; crime types name the source offences that feed them.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -151,6 +151,19 @@ class Forecasting(Strict):
     backtest_every_days: int = Field(7, ge=1, description="... scored on the shifts of every N-th day")
 
 
+class Demo(Strict):
+    """The demo's own world: simulated field operations and a clock of its own.
+
+    Only a config with a `demo:` block ever writes simulated rows (AVL pings, activity logs, replayed
+    plans); a real agency's config has none, and its `main` job runs on real feeds only.
+    """
+
+    as_of: date | None = Field(
+        None, description="the demo's 'today' (default: the day after history_end), used for overrides")
+    simulated_operations_days: int = Field(28, ge=0, description="replay the last N days with simulated patrols")
+    seed: int = Field(1, description="the operations simulator's seed")
+
+
 class AgencyConfig(Strict):
     agency: Agency
     crs: str = Field(description="projected CRS of x/y, e.g. EPSG:3435 (feet)")
@@ -170,6 +183,7 @@ class AgencyConfig(Strict):
     capacity: Capacity = Capacity()
     exposure: Exposure = Exposure()
     forecasting: Forecasting = Forecasting()
+    demo: Demo | None = Field(None, description="present only in demo configs: simulated operations")
 
     # Set by the loader: the folder the config file lives in, to resolve data_root against.
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -199,6 +213,18 @@ class AgencyConfig(Strict):
         """Length of each shift in hours (the last wraps past midnight)."""
         starts = self.shift_start_hours
         return [((starts[(i + 1) % len(starts)] - h) % 24) or 24 for i, h in enumerate(starts)]
+
+    @property
+    def is_demo(self) -> bool:
+        return self.demo is not None
+
+    def demo_today(self) -> date | None:
+        """The demo's clock (None outside the demo: real time applies)."""
+        if self.demo is None:
+            return None
+        if self.demo.as_of:
+            return self.demo.as_of
+        return self.history_end + timedelta(days=1) if self.history_end else None
 
     def data_path(self) -> Path:
         return (self.base_dir / self.data_root).resolve()
