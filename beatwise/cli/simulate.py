@@ -15,6 +15,7 @@ from beatwise.simulate import (
     FULL_COMPLIANCE,
     CityPlan,
     Compliance,
+    compliance_for,
     make_roster,
     simulate_city,
     simulate_operations,
@@ -124,7 +125,7 @@ def operations(
         calls,
         seed=seed,
         cell_size=cfg.grid.cell_size,
-        compliance=FULL_COMPLIANCE if compliance == "full" else Compliance(),
+        compliance=compliance_for(cfg, FULL_COMPLIANCE if compliance == "full" else Compliance()),
     )
     name = f"{cfg.agency.slug}_{pd.Timestamp(starts[0]):%Y%m%dT%H%M}_{pd.Timestamp(starts[-1]):%Y%m%dT%H%M}"
     files = write_operations(ops, Path(out) if out else paths.landing_dir(), name)

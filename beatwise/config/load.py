@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from dataclasses import dataclass
@@ -74,22 +73,33 @@ def _line_for(index: dict[tuple, int], path: tuple) -> int | None:
 
 def _offence_lookup(raw: dict, base_dir: Path) -> dict[str, str]:
     """Offence code -> name from the offence_codes feed, so that codes can be checked by policy."""
+    from beatwise.contracts import normalise_offence_code
+    from beatwise.ingest.read import FeedError, format_of, read_source
+
     feed = (raw.get("feeds") or {}).get("offence_codes") or {}
     files, columns = feed.get("files") or [], feed.get("columns") or {}
     code_col, name_col = columns.get("offence_code"), columns.get("offence_name")
-    if not files or not code_col or not name_col:
+    if not files or not isinstance(code_col, str) or not isinstance(name_col, str):
         return {}
     path = base_dir / _expand_env(str(raw.get("data_root", "."))) / files[0]
-    if not path.exists():
+    try:
+        rows = read_source(path, format_of(path) or "csv", "offence_codes", feed.get("encoding", "utf-8"))
+    except FeedError:
+        return {}  # config check reports an unreadable file on its own
+    if code_col not in rows or name_col not in rows:
         return {}
-    with path.open(newline="", encoding=feed.get("encoding", "utf-8")) as fh:
-        rows = csv.DictReader(fh)
-        lookup = {}
-        for row in rows:
-            code = (row.get(code_col) or "").strip()
-            lookup[code] = row.get(name_col) or ""
-            lookup[code.zfill(4)] = row.get(name_col) or ""
-        return lookup
+    return {normalise_offence_code(c) or "": str(n or "") for c, n in zip(rows[code_col], rows[name_col],
+                                                                          strict=True)}
+
+
+def _valid_crs(raw: dict) -> str | None:
+    from beatwise.config.units import projected_crs
+
+    try:
+        projected_crs(str(raw.get("crs")))
+    except ValueError:
+        return None
+    return str(raw.get("crs"))
 
 
 def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> AgencyConfig:
@@ -116,7 +126,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
     try:
         if "data_root" in raw:
             raw["data_root"] = _expand_env(str(raw["data_root"]))
-        config = AgencyConfig.model_validate({**raw, "base_dir": base_dir})
+        # Distances are converted with the CRS's unit; a file must state every distance's unit.
+        config = AgencyConfig.model_validate({**raw, "base_dir": base_dir}, context={"crs": _valid_crs(raw)})
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])

@@ -1,0 +1,13 @@
+{#- The environment columns of a cell: whatever raw.cell_environment holds besides cell_id. The list is
+    declared once, in Python (beatwise.geography.environment.ENVIRONMENT_COLUMNS), which writes that
+    table; dbt reads it from the table at run time, so the two cannot drift apart. -#}
+{% macro environment_columns() -%}
+    {%- if not execute -%} {{ return([]) }} {%- endif -%}
+    {%- set relation = source('raw', 'cell_environment') -%}
+    {%- set found = adapter.get_relation(database=relation.database, schema=relation.schema,
+                                          identifier=relation.identifier) -%}
+    {%- if found is none -%}
+        {{ exceptions.raise_compiler_error("raw.cell_environment is missing: build the geography first") }}
+    {%- endif -%}
+    {{ return(adapter.get_columns_in_relation(found) | map(attribute='name') | reject('equalto', 'cell_id') | list) }}
+{%- endmacro %}
