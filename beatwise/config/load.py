@@ -102,6 +102,36 @@ def _valid_crs(raw: dict) -> str | None:
     return str(raw.get("crs"))
 
 
+def _key_path(dotted: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", dotted) if p)
+
+
+def config_line(path: str | os.PathLike, dotted: str) -> str:
+    """'file:line' of a dotted key ('feeds.incidents.columns.x') in a config file, or in the file it
+    extends when the key is not in the file itself; the nearest enclosing key's line when absent."""
+    path = Path(path)
+    files = [path]
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(raw, dict) and raw.get("extends"):
+            files.append(path.parent / str(raw["extends"]))
+        key = _key_path(dotted)
+        best = None
+        for file in files:
+            node = yaml.compose(file.read_text(encoding="utf-8"))
+            if node is None:
+                continue
+            index = _line_index(node)
+            for depth in range(len(key), 0, -1):
+                found = index.get(tuple(str(p) if not isinstance(p, int) else p for p in key[:depth]))
+                if found is not None and (best is None or depth > best[0]):
+                    best = (depth, f"{file}:{found}")
+                    break
+        return best[1] if best else str(path)
+    except (OSError, yaml.YAMLError):
+        return str(path)
+
+
 def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> AgencyConfig:
     """Validate configuration text; raise ConfigError listing every problem with its line."""
     base_dir = base_dir or Path(".")
@@ -118,7 +148,7 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
 
     problems: list[ConfigProblem] = []
     for violation in check_crime_type_mappings(raw.get("crime_types") or {}, _offence_lookup(raw, base_dir)):
-        path = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", violation.where) if p)
+        path = _key_path(violation.where)
         problems.append(ConfigProblem(violation.where, _line_for(index, path),
                                       f"{violation.message} [{violation.rule}]"))
 

@@ -246,12 +246,12 @@ def _timestamps(values: pd.Series, name: str, feed: Feed, timezone: str, rejecti
         if feed.ignore_timezone:
             text = text.str.replace(_ZONE_SUFFIX, "", regex=True)
         fmt = feed.timestamp_format or "ISO8601"
-        parsed = pd.to_datetime(
-            text,
-            format=fmt,
-            errors="coerce",
-            utc=not feed.ignore_timezone and text.str.contains(_ZONE_SUFFIX, regex=True).any(),
-        )
+        utc = bool(not feed.ignore_timezone and text.str.contains(_ZONE_SUFFIX, regex=True).any())
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
+        if fmt != "ISO8601" and (parsed.isna() & text.notna()).any():
+            # ISO 8601 is unambiguous: a column the export writes in it still reads (e.g. an update time)
+            iso = pd.to_datetime(text.where(parsed.isna()), format="ISO8601", errors="coerce", utc=utc)
+            parsed = parsed.fillna(iso)
         bad = parsed.isna() & values.notna()
         rejections.add(values.index[bad], [f"unparseable timestamp in {name}: {v!r}" for v in values[bad]])
         values = parsed
