@@ -81,7 +81,7 @@ CONTRACTS: dict[str, Contract] = {
             "incident_id": _text(),
             "occurred_at": Column(_TS),
             "block": _text(nullable=True),
-            "offence_code": _text(),
+            "offence_code": _text(nullable=True),  # many exports name offences without a code
             "offence_name": _text(nullable=True),
             "offence_description": _text(nullable=True),
             "offence_group": _text(nullable=True),

@@ -60,8 +60,9 @@ def test_enforcement_driven_groups_and_offences_are_refused():
 
 
 def _crime_types(yaml_text: str):
-    from beatwise.config.schema import CrimeType
     import yaml
+
+    from beatwise.config.schema import CrimeType
 
     return {name: CrimeType.model_validate(spec) for name, spec in yaml.safe_load(yaml_text).items()}
 
