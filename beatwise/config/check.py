@@ -33,6 +33,8 @@ RADIUS_METRES = (20.0, 5000.0)
 SPEED_METRES_PER_SECOND = (5.0, 120.0)  # 18 km/h .. 430 km/h
 # Share of located sample rows outside the jurisdiction above which the mapping is suspect / broken.
 OUTSIDE_WARNING, OUTSIDE_ERROR = 0.05, 0.5
+# Share of a file's sample rows a mapping rejects above which it is wrong, not the data.
+REJECTED_ERROR = 0.5
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def _sample(checker: Checker, feed: str, rows: int) -> pd.DataFrame | None:
             mapped = read_mapped(config, feed, path, limit=rows)
         except FeedError as exc:
             suffix = f" [{exc.rule}]" if exc.rule else ""
-            checker.error(_column_key(feed, exc.message) or key, f"{path.name}: {exc.message}{suffix}")
+            where = _column_key(feed, exc.message) or (f"feeds.{feed}.layer" if "layer" in exc.message else key)
+            checker.error(where, f"{path.name}: {exc.message}{suffix}")
             continue
         except ValueError as exc:  # an unknown CRS of the feed, a transform pyproj refuses
             checker.error(f"feeds.{feed}.crs", f"{path.name}: {exc}")
@@ -141,11 +144,13 @@ def _report_rejections(checker: Checker, feed: str, path: Path, rows: int, *reje
         column = match.group(1) if match else ""
         key = f"feeds.{feed}.columns.{column}" if column in CONTRACTS[feed].columns else f"feeds.{feed}"
         hint = ""
-        if "timestamp" in kind or "date" in kind:
+        if "unparseable date in" in kind:
+            hint = "; check the field's date_format (strptime, e.g. '%d/%m/%Y')"
+        elif "timestamp" in kind:
             hint = "; set the feed's timestamp_format (strptime) or build the field from date and hour"
-        severity = "error" if bad_rows == rows else "warning"
+        severity = "error" if bad_rows > REJECTED_ERROR * rows else "warning"
         checker.add(severity, key, f"{path.name}: {count} of the first {rows} rows: {example[kind]}{hint}"
-                    + (" (every row: nothing would load)" if severity == "error" else ""))
+                    + (" (most rows would be quarantined)" if severity == "error" else ""))
 
 
 def _check_units(checker: Checker) -> None:
@@ -232,7 +237,8 @@ def _check_positions(checker: Checker, feed: str, frame: pd.DataFrame, outline) 
         if off.mean() > OUTSIDE_WARNING:
             checker.add("error" if off.mean() > OUTSIDE_ERROR else "warning", key,
                         f"{off.sum()} of {len(x)} sampled positions lie outside the area of use of {config.crs} "
-                        f"({area.name}), e.g. lon {lon[off][0]:.4f}, lat {lat[off][0]:.4f}: wrong CRS, or "
+                        f"(longitude {area.west:g}..{area.east:g}, latitude {area.south:g}..{area.north:g}), e.g. "
+                        f"longitude {lon[off][0]:.4f}, latitude {lat[off][0]:.4f}: is the feed's crs right, or are "
                         "longitude and latitude swapped?")
             return
     if outline is not None:

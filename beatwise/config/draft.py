@@ -25,8 +25,8 @@ DATE_FORMATS = ("ISO8601", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y%m
 # Column name patterns per canonical role, most specific first (matched on the lower-cased name).
 NAME_PATTERNS = {
     "incident_id": r"^(id|incident_?(id|no|num(ber)?)|event_?(id|no)|report_?(id|no)|case_?(id|no|number)|uid)$",
-    "longitude": r"^(lon|lng|long|longitude|x_?wgs84|lon_wgs84)$",
-    "latitude": r"^(lat|latitude|y_?wgs84|lat_wgs84)$",
+    "longitude": r"(^|_)(lon|lng|long|longitude)(_|$)",
+    "latitude": r"(^|_)(lat|latitude)(_|$)",
     "x": r"^(x|x_?coord(inate)?|easting|x coordinate|point_x)$",
     "y": r"^(y|y_?coord(inate)?|northing|y coordinate|point_y)$",
     "offence_code": r"(iucr|ucr_?code|nibrs|offen[cs]e_?code|crime_?code|^code$|ori_code)",
@@ -45,7 +45,7 @@ CRIME_KEYWORDS = {  # offence words -> the crime type a value suggests (first ma
     "homicide": ("homicide", "murder", "manslaughter"),
     "robbery": ("robbery",),
     "aggravated_assault": ("aggravated assault", "aggravated battery", "assault with", "agg assault",
-                           "aggravated"),
+                           "aggravated", "bodily harm", "grievous", "wounding", "assault with a weapon"),
     "burglary": ("burglary", "break and enter", "breaking and entering", "break & enter", "b&e", "housebreaking"),
     "motor_vehicle_theft": ("motor vehicle theft", "vehicle theft", "auto theft", "theft of vehicle",
                             "car theft", "stolen vehicle", "theft of motor vehicle"),
@@ -83,6 +83,7 @@ class Profile:
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     unique_ids: bool = True
+    ids: dict[str, set] = field(default_factory=dict)  # district / beat -> the ids the incidents carry
 
 
 def _named(columns: list[str], role: str, taken: set[str]) -> list[str]:
@@ -155,14 +156,19 @@ def profile_incidents(path: Path, rows: int = PROFILE_ROWS) -> Profile:
             take(role, column, f"by its name; {values.nunique():,} distinct values")
             break
     if "incident_id" not in profile.roles:
-        chosen = [c for c in (profile.roles.get(r) for r in ("occurred_at", "offence_code", "offence_name",
-                                                              "longitude", "latitude", "x", "y", "block"))
-                  if isinstance(c, str)]
+        chosen = [c for c in (profile.roles.get(r) for r in (
+            "occurred_at", "offence_code", "offence_name", "offence_description", "location_description",
+            "longitude", "latitude", "x", "y", "block")) if isinstance(c, str)]
         rule = profile.roles.get("occurred_at")
         if isinstance(rule, dict):
             chosen = [rule["date"], rule.get("hour") or rule.get("time"), *chosen]
         profile.roles["incident_id"] = {"digest": [c for c in dict.fromkeys(chosen) if c]}
         profile.notes["incident_id"] = "no column is a unique id: an id digested from the columns that tell an incident"
+    from beatwise.contracts import normalise_code
+
+    for role in ("district", "beat"):
+        if isinstance(profile.roles.get(role), str):
+            profile.ids[role] = {normalise_code(v) for v in frame[profile.roles[role]].dropna().unique()}
     profile.offence_field = next((f for f in ("offence_name", "offence_group", "offence_code")
                                   if f in profile.roles), None)
     if profile.offence_field:
@@ -241,8 +247,9 @@ def _boundary_role(path: Path, given: str | None) -> str:
     return "districts"
 
 
-def _boundary_feed(path: Path, role: str, data_root: Path) -> list[str]:
-    """The YAML lines of one boundary feed."""
+def _boundary_feed(path: Path, role: str, data_root: Path, incident_ids: set[str] = frozenset()) -> list[str]:
+    """The YAML lines of one boundary feed; its id column is the one whose values the incidents' own
+    district (or beat) column shares most, else a unique column named for the role."""
     fmt = format_of(path)
     frame = read_source(path, fmt, role)
     columns = [c for c in frame.columns if c != GEOMETRY]
@@ -251,6 +258,11 @@ def _boundary_feed(path: Path, role: str, data_root: Path) -> list[str]:
                           "neighbourhoods": r"(name|neighbou?rhood|nom|label)", "jurisdiction": r"name"}[role])
     unique = [c for c in columns if frame[c].nunique() == len(frame) and frame[c].notna().all()]
     named = [c for c in unique if pattern.search(c.lower())] or [c for c in unique if "name" in c.lower()] or unique
+    from beatwise.contracts import normalise_code
+
+    overlap = {c: len({normalise_code(v) for v in frame[c]} & incident_ids) for c in unique}
+    if incident_ids and max(overlap.values(), default=0) > 0:
+        named = sorted(unique, key=lambda c: -overlap[c])
     lines = [f"  {role}:", f"    files: [{_relative(path, data_root)}]"]
     if named:
         lines.append(f"    columns: {{{key}: {_yaml_text(named[0])}}}   # {len(frame)} polygons; "
@@ -337,7 +349,8 @@ def draft_config(profile: Profile, out: Path, boundaries: list[tuple[str | None,
         lines.append("    on_personal_data: drop     # refused by policy, never stored: "
                      + ", ".join(f"{c} ({r})" for c, r in profile.forbidden.items()))
     for role, path in boundaries:
-        lines += _boundary_feed(path, _boundary_role(path, role), data_root)
+        role = _boundary_role(path, role)
+        lines += _boundary_feed(path, role, data_root, profile.ids.get({"beats": "beat"}.get(role, "district"), set()))
     if not boundaries:
         lines.append("  # No boundary file: the jurisdiction is derived from the incidents (a warning says so);")
         lines.append("  # add a jurisdiction or districts feed with the real polygons when you have them.")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-from conftest import run_dbt
 
 from beatwise.policy import RULE_COLUMNS, match_crime_types
+from tests.dbt.conftest import run_dbt
 
 
 def _compare(warehouse: Path) -> int:
