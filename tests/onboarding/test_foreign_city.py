@@ -33,8 +33,8 @@ def test_run_loads_and_models_the_foreign_city(foreign_warehouse, foreign_data):
         exported = pd.read_csv(fh, dtype=str)
     with duckdb.connect(str(foreign_warehouse), read_only=True) as con:
         loaded, quarantined = con.execute(
-            "select (select count(*) from raw.incidents), (select count(*) from raw.quarantine where feed = 'incidents')"
-        ).fetchall()[0]
+            "select (select count(*) from raw.incidents), "
+            "(select count(*) from raw.quarantine where feed = 'incidents')").fetchall()[0]
         identical = con.execute("select identical_rows from raw.load_log where feed = 'incidents'").fetchall()
         districts = {r[0] for r in con.execute("select district from raw.districts").fetchall()}
         cells = con.execute("select min(x_max - x_min), max(x_max - x_min), min(x_min), max(x_max), "
