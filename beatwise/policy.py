@@ -182,19 +182,25 @@ def check_crime_type_mappings(
     return violations
 
 
-def forbidden_columns(columns: Iterable[str], not_personal: Iterable[str] = ()) -> dict[str, str]:
+# Feeds whose rows are places (polygons, venues): a bare NAME column there names the place, not a person.
+PLACE_FEEDS = ("jurisdiction", "districts", "beats", "neighbourhoods", "land_use", "venues")
+
+
+def forbidden_columns(columns: Iterable[str], not_personal: Iterable[str] = (), places: bool = False) -> dict[str, str]:
     """Columns that must never be stored, each with the rule that forbids it.
 
     `not_personal` names columns that look personal but are declared (in the agency config, with a
-    reason) not to be, such as a weather station's NAME. Race, ethnicity, education and home-ownership
-    fields cannot be declared away.
+    reason) not to be, such as a weather station's NAME. In a feed of places (`places`, see PLACE_FEEDS)
+    a bare NAME is the place's. Race, ethnicity, education and home-ownership fields cannot be declared
+    away.
     """
     found: dict[str, str] = {}
     exempt = set(not_personal)
+    patterns = [p for p in PERSONAL_DATA_PATTERNS if not (places and p == r"^name$")]
     for column in columns:
         key = _normalise(column).replace(" ", "_")
         if any(re.search(p, key) for p in PROTECTED_FIELD_PATTERNS):
             found[column] = RULE_PROTECTED_FIELDS
-        elif column not in exempt and any(re.search(p, key) for p in PERSONAL_DATA_PATTERNS):
+        elif column not in exempt and any(re.search(p, key) for p in patterns):
             found[column] = RULE_PERSONAL_DATA
     return found

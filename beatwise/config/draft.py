@@ -313,7 +313,8 @@ def draft_config(profile: Profile, out: Path, boundaries: list[tuple[str | None,
         "agency:",
         f"  name: {_yaml_text(name or slug.replace('_', ' ').title() + ' Police')}",
         f"  slug: {slug}",
-        f"  timezone: {timezone}          # EDIT if not the agency's IANA zone: local times are read in it",
+        f"  timezone: {timezone}          # "
+        + ("local times are read in it" if timezone != "UTC" else "EDIT: the agency's IANA zone (local times)"),
         f"  country: {country or 'US'}              "
         + ("# holidays come from this country's calendar" if country else "# EDIT: the country whose holidays apply"),
         "",

@@ -182,7 +182,7 @@ def read_mapped(
     spec = spec or config.feeds[feed]  # type: ignore[index]
     fmt = format_of(path) or spec.format or "csv"
     found = read.source_columns(path, fmt, feed, spec.encoding, spec.layer)
-    forbidden = policy.forbidden_columns(found, spec.not_personal)
+    forbidden = policy.forbidden_columns(found, spec.not_personal, places=feed in policy.PLACE_FEEDS)
     if forbidden and spec.on_personal_data == "refuse":
         column, rule = next(iter(forbidden.items()))
         others = f" (also: {', '.join(list(forbidden)[1:])})" if len(forbidden) > 1 else ""
