@@ -5,6 +5,7 @@ weather or environment feeds)."""
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import duckdb
@@ -64,6 +65,17 @@ def test_run_loads_and_models_the_foreign_city(foreign_warehouse, foreign_data):
     assert set(types) - {None} == {"homicide", "aggravated_assault", "robbery", "burglary",
                                    "motor_vehicle_theft", "theft"}
     assert training > 1000
+
+
+def test_plan_draws_missions_in_named_divisions(foreign_warehouse, foreign_env, tmp_path):
+    """The shift after the history, scored by the run: missions per named division, in 150 m cells."""
+    out = tmp_path / "plan.json"
+    beatwise("plan", "--config", str(FOREIGN_CONFIG), "--shift", "2017-01-01 06:00", "--out", str(out),
+             env=foreign_env)
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    missions = plan["missions"]
+    assert missions and {m["district"] for m in missions} <= set(FOREIGN_DIVISIONS)
+    assert len({m["district"] for m in missions}) > 1
 
 
 def test_forecast_runs_on_the_foreign_city_without_weather_or_environment(foreign_env, tmp_path):
