@@ -196,6 +196,16 @@ def _jurisdiction(checker: Checker, samples: dict[str, pd.DataFrame | None]):
 
             checker.warn("feeds", derived_jurisdiction_warning(config))
         return None
+    if "districts" in layers:
+        from beatwise.contracts import normalise_district
+
+        known = set(layers["districts"]["district"])
+        for key, ids in (("capacity.per_district", config.capacity.per_district),
+                         ("district_priorities", config.district_priorities)):
+            unknown = sorted(d for d in ids if normalise_district(d) not in known)
+            if unknown:
+                checker.warn(key, f"{', '.join(unknown)} is no district of the districts layer "
+                             f"({', '.join(sorted(known))}): the setting applies nowhere")
     if config.districts is not None:
         if "districts" not in layers:
             checker.error("districts", "lists districts but the config has no districts feed")
