@@ -172,14 +172,24 @@ class MappedFile:
 
 
 def read_mapped(
-    config: AgencyConfig, feed: str, path: Path, spec: Feed | None = None, limit: int | None = None
+    config: AgencyConfig,
+    feed: str,
+    path: Path,
+    spec: Feed | None = None,
+    limit: int | None = None,
+    fields: list[str] | None = None,
 ) -> MappedFile:
     """Read one file of `feed`, refuse personal data, and map it onto the contract's canonical columns.
 
     The one path from a file to canonical rows: ingest, `config check` (with `limit`), the forecast
-    command and geography read every feed through it. Raises FeedError for a file refused whole."""
+    command and geography read every feed through it. `fields` reads only those canonical fields (and
+    the position), the others left empty: the forecast command's incidents. Raises FeedError for a file
+    refused whole."""
     contract = CONTRACTS[feed]
     spec = spec or config.feeds[feed]  # type: ignore[index]
+    if fields is not None:
+        keep = {*fields, *canonical.POSITION}
+        spec = spec.model_copy(update={"columns": {k: v for k, v in spec.columns.items() if k in keep}})
     fmt = format_of(path) or spec.format or "csv"
     found = read.source_columns(path, fmt, feed, spec.encoding, spec.layer)
     forbidden = policy.forbidden_columns(found, spec.not_personal, places=feed in policy.PLACE_FEEDS)
@@ -201,7 +211,7 @@ def read_mapped(
     source = read.read_source(
         path, fmt, feed, spec.encoding, columns=None if polygons else needed, layer=spec.layer, limit=limit
     )
-    source = source[[c for c in source.columns if c in needed]].copy()  # forbidden columns never go further
+    source = source[[c for c in source.columns if c in needed]]  # forbidden columns never go further
     rejections = validate.Rejections()
     frame = canonical.to_canonical(source, feed, spec, contract, config, path, rejections)
     return MappedFile(source, frame, rejections)

@@ -22,6 +22,7 @@ from beatwise.ingest import read_mapped
 from beatwise.policy import match_crime_types, offence_rules
 
 EVENT_COLUMNS = ["crime_type", "cell_col", "cell_row", "occurred_at"]
+EVENT_FIELDS = ["incident_id", "occurred_at", "x", "y"]  # of an incident, besides the fields its rule matches
 
 
 def read_incident_files(config: AgencyConfig, files: Sequence[str | Path] | None = None) -> pd.DataFrame:
@@ -37,7 +38,7 @@ def read_incident_files(config: AgencyConfig, files: Sequence[str | Path] | None
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"incident file not found: {path}")
-        mapped = read_mapped(config, "incidents", path)
+        mapped = read_mapped(config, "incidents", path, fields=[*EVENT_FIELDS, *rules["field"].unique()])
         frame = mapped.frame.drop(index=mapped.rejections.rows)
         frame = frame[frame["occurred_at"].notna() & (frame["x"] != 0) & (frame["y"] != 0)]
         col, row, missing = cell_index(frame["x"].to_numpy(), frame["y"].to_numpy(), config.grid.cell_size)
