@@ -2,7 +2,8 @@
 
 - Only serious, community-reported crime types are modelled; an enforcement-driven offence (one whose
   recorded volume mostly measures where police chose to look) may never feed a modelled crime type.
-- No personal data and no race, ethnicity, education or home-ownership fields are ever stored.
+- No personal data and no race, ethnicity, education or home-ownership fields are ever stored, nor any
+  other protected characteristic (nationality, religion, sexual orientation, disability, ...).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ RULE_ENFORCEMENT = "policy.enforcement_driven_offence"
 RULE_CRIME_TYPE = "policy.only_serious_community_reported_crime"
 RULE_PERSONAL_DATA = "policy.no_personal_data"
 RULE_PROTECTED_FIELDS = "policy.no_race_ethnicity_education_or_home_ownership"
+RULE_PROTECTED_CHARACTERISTICS = "policy.no_protected_characteristics"
 
 # Offence names (matched as words, case-insensitive) whose recorded counts are driven by enforcement.
 ENFORCEMENT_DRIVEN_OFFENCES = (
@@ -43,10 +45,18 @@ PERSONAL_DATA_PATTERNS = (
     r"arrestee", r"birth", r"\bdob\b", r"^dob$", r"^age$", r"person_?id", r"ssn", r"social_?security",
     r"driver_?licen[cs]e", r"phone", r"e_?mail", r"home_?address", r"plate", r"\bvin\b", r"^vin$",
     r"passport", r"gender", r"^sex$",
+    # the people in a report who are not its subject: complainants, witnesses, callers
+    r"complainant", r"witness", r"informant", r"reporting_?(party|person)", r"caller_?(name|id|number)",
+    r"reportee", r"next_?of_?kin", r"national_?id",
 )
 PROTECTED_FIELD_PATTERNS = (
     r"race", r"racial", r"ethnic", r"hispanic", r"latino", r"education", r"school_?years", r"degree",
     r"diploma", r"home_?owner", r"owner_?occupied", r"tenure", r"renter",
+)
+# Never stored either, and likewise not to be declared away.
+PROTECTED_CHARACTERISTIC_PATTERNS = (
+    r"nationality", r"citizenship", r"immigration", r"religio", r"sexual_?orientation",
+    r"disabilit", r"marital", r"pregnan",
 )
 
 
@@ -191,8 +201,8 @@ def forbidden_columns(columns: Iterable[str], not_personal: Iterable[str] = (), 
 
     `not_personal` names columns that look personal but are declared (in the agency config, with a
     reason) not to be, such as a weather station's NAME. In a feed of places (`places`, see PLACE_FEEDS)
-    a bare NAME is the place's. Race, ethnicity, education and home-ownership fields cannot be declared
-    away.
+    a bare NAME is the place's. Race, ethnicity, education, home-ownership fields and other protected
+    characteristics cannot be declared away.
     """
     found: dict[str, str] = {}
     exempt = set(not_personal)
@@ -201,6 +211,8 @@ def forbidden_columns(columns: Iterable[str], not_personal: Iterable[str] = (), 
         key = _normalise(column).replace(" ", "_")
         if any(re.search(p, key) for p in PROTECTED_FIELD_PATTERNS):
             found[column] = RULE_PROTECTED_FIELDS
+        elif any(re.search(p, key) for p in PROTECTED_CHARACTERISTIC_PATTERNS):
+            found[column] = RULE_PROTECTED_CHARACTERISTICS
         elif column not in exempt and any(re.search(p, key) for p in patterns):
             found[column] = RULE_PERSONAL_DATA
     return found

@@ -76,12 +76,20 @@ def _offence_lookup(raw: dict, base_dir: Path) -> dict[str, str]:
     from beatwise.contracts import normalise_offence_code
     from beatwise.ingest.read import FeedError, format_of, read_source
 
-    feed = (raw.get("feeds") or {}).get("offence_codes") or {}
+    feeds = raw.get("feeds")
+    feed = (feeds.get("offence_codes") if isinstance(feeds, dict) else None) or {}
+    if not isinstance(feed, dict):
+        return {}  # the schema reports a malformed feed
     files, columns = feed.get("files") or [], feed.get("columns") or {}
+    if not isinstance(files, list) or not isinstance(columns, dict):
+        return {}
     code_col, name_col = columns.get("offence_code"), columns.get("offence_name")
     if not files or not isinstance(code_col, str) or not isinstance(name_col, str):
         return {}
-    path = base_dir / _expand_env(str(raw.get("data_root", "."))) / files[0]
+    root = (base_dir / _expand_env(str(raw.get("data_root", ".")))).resolve()
+    path = (root / str(files[0])).resolve()
+    if not path.is_relative_to(root):
+        return {}  # a path outside data_root is refused by the schema, never read
     try:
         rows = read_source(path, format_of(path) or "csv", "offence_codes", feed.get("encoding", "utf-8"))
     except FeedError:
@@ -147,7 +155,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
     index = _line_index(node)
 
     problems: list[ConfigProblem] = []
-    for violation in check_crime_type_mappings(raw.get("crime_types") or {}, _offence_lookup(raw, base_dir)):
+    crime_types = raw.get("crime_types") if isinstance(raw.get("crime_types"), dict) else {}
+    for violation in check_crime_type_mappings(crime_types, _offence_lookup(raw, base_dir)):
         path = _key_path(violation.where)
         problems.append(ConfigProblem(violation.where, _line_for(index, path),
                                       f"{violation.message} [{violation.rule}]"))
@@ -178,6 +187,15 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _config_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [ConfigProblem("", None, f"not UTF-8 text (byte {exc.start})")]) from exc
+    except OSError as exc:
+        raise ConfigError(str(path), [ConfigProblem("", None, f"cannot be read ({exc.strerror})")]) from exc
+
+
 def load_config(path: str | os.PathLike) -> AgencyConfig:
     """Read and validate an agency configuration file.
 
@@ -187,13 +205,21 @@ def load_config(path: str | os.PathLike) -> AgencyConfig:
     path = Path(path)
     if not path.exists():
         raise ConfigError(str(path), [ConfigProblem("", None, "file not found")])
-    text = path.read_text(encoding="utf-8")
-    raw = yaml.safe_load(text) if text.strip() else None
+    text = _config_text(path)
+    try:
+        raw = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        raw = None  # parse_config reports it with its line
     if isinstance(raw, dict) and "extends" in raw:
         parent = path.parent / str(raw.pop("extends"))
-        if not parent.exists():
+        if not parent.is_file():
             raise ConfigError(str(path), [ConfigProblem("extends", 1, f"{parent} not found")])
-        parent_raw = yaml.safe_load(parent.read_text(encoding="utf-8")) or {}
+        try:
+            parent_raw = yaml.safe_load(_config_text(parent)) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(str(path), [ConfigProblem("extends", 1, f"{parent.name} is not valid YAML")]) from exc
+        if not isinstance(parent_raw, dict):
+            raise ConfigError(str(path), [ConfigProblem("extends", 1, f"{parent.name} is not a YAML mapping")])
         parent_raw.pop("extends", None)
         # Line numbers then refer to the merged document, so say which file each came from.
         text = yaml.safe_dump(_merge(parent_raw, raw), sort_keys=False)

@@ -195,6 +195,30 @@ class Feed(Strict):
     ignore_timezone: bool = Field(
         False, description="timestamps carry a zone suffix (e.g. 'Z') but are local times")
 
+    @field_validator("files")
+    @classmethod
+    def _inside_data_root(cls, files: list[str]) -> list[str]:
+        for name in files:
+            parts = Path(name).parts
+            if Path(name).is_absolute() or ".." in parts or name.startswith("~"):
+                raise ValueError(
+                    f"{name[:80]!r} is outside data_root: a feed file is a path inside data_root, "
+                    "without '..' and not absolute")
+        return files
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, crs: str | None) -> str | None:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        if crs is not None:
+            try:
+                CRS.from_user_input(crs)
+            except CRSError as exc:
+                raise ValueError(f"unknown CRS {crs[:80]!r}; give an EPSG code such as EPSG:4326") from exc
+        return crs
+
     @model_validator(mode="after")
     def _format_from_suffix(self) -> Feed:
         from beatwise.ingest.formats import format_of  # the one table of file suffixes
@@ -309,6 +333,9 @@ class AgencyConfig(Strict):
     districts: list[str] | None = Field(None, description="restrict the jurisdiction to these districts")
     history_start: date | None = None
     history_end: date | None = None
+    records_start: date = Field(
+        date(1990, 1, 1), description="events dated before this are implausible (a 1900-01-01 placeholder) "
+        "and quarantined; events after the load time are quarantined as future")
     feeds: dict[FeedName, Feed]
     crime_types: dict[CrimeTypeName, CrimeType] = Field(min_length=1)
     district_priorities: dict[str, dict[CrimeTypeName, float]] = Field(default_factory=dict)
@@ -341,6 +368,28 @@ class AgencyConfig(Strict):
         if "incidents" not in self.feeds:
             raise ValueError("feeds.incidents is required")
         return self
+
+    @field_validator("feeds")
+    @classmethod
+    def _canonical_names(cls, feeds: dict[str, Feed]) -> dict[str, Feed]:
+        """Columns map onto a feed's canonical fields only: anything else would be read and silently
+        dropped, or be personal data under an innocent source name (a witness's name as 'notes')."""
+        from beatwise.contracts import CONTRACTS
+        from beatwise.policy import forbidden_columns
+
+        for name, feed in feeds.items():
+            known = [*CONTRACTS[name].columns, "longitude", "latitude"]
+            for canonical in feed.columns:
+                rule = forbidden_columns([canonical]).get(canonical)
+                if rule and canonical not in known:
+                    raise ValueError(
+                        f"{name}.columns.{canonical}: a field named {canonical!r} is personal or protected "
+                        f"data and may not be stored [{rule}]")
+                if canonical not in known:
+                    raise ValueError(
+                        f"{name}.columns.{canonical}: {canonical!r} is not a field of {name} "
+                        f"(its fields: {', '.join(known)})")
+        return feeds
 
     @property
     def shift_start_hours(self) -> list[int]:

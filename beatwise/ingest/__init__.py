@@ -169,6 +169,7 @@ class MappedFile:
     source: pd.DataFrame
     frame: pd.DataFrame
     rejections: validate.Rejections
+    malformed: dict[int, str] = field(default_factory=dict)  # rows the reader could not read, and why
 
 
 def read_mapped(
@@ -211,10 +212,12 @@ def read_mapped(
     source = read.read_source(
         path, fmt, feed, spec.encoding, columns=None if polygons else needed, layer=spec.layer, limit=limit
     )
+    malformed = source.attrs.get("malformed", {})
     source = source[[c for c in source.columns if c in needed]]  # forbidden columns never go further
+    source = source.drop(index=list(malformed))  # row numbers stay those of the file
     rejections = validate.Rejections()
     frame = canonical.to_canonical(source, feed, spec, contract, config, path, rejections)
-    return MappedFile(source, frame, rejections)
+    return MappedFile(source, frame, rejections, malformed)
 
 
 def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed, load: FileLoad):
@@ -222,7 +225,7 @@ def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed
     contract = CONTRACTS[feed]
     mapped = read_mapped(config, feed, path, spec)
     source, frame, rejections = mapped.source, mapped.frame, mapped.rejections
-    load.rows_read = len(source)
+    load.rows_read = len(source) + len(mapped.malformed)
     load.identical_rows = frame.attrs.get("identical_rows", 0)
     if feed == "incidents" and table_exists(con, "raw", "beats"):
         beats = con.execute("select vintage, beat, district, valid_from, valid_to from raw.beats").df()
@@ -231,7 +234,7 @@ def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed
     frame = frame.drop(index=merged)
     load.rows_merged = len(merged)
     validate.check_contract(frame, contract, rejections)
-    validate.check_future(frame, contract, load.started_at, rejections)
+    validate.check_dates(frame, contract, load.started_at, config.records_start, rejections)
     cells = validate.jurisdiction_cells(con) if contract.located else None
     validate.check_jurisdiction(frame, contract, cells, config.grid.cell_size, rejections)
     validate.check_duplicates(frame, contract, rejections)
@@ -244,7 +247,25 @@ def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed
         {i: rejections.reason(i) for i in rejections.rows},
         source.drop(columns=[read.GEOMETRY], errors="ignore"),
     )
+    if mapped.malformed:
+        quarantined = pd.concat([_unreadable_rows(load, mapped.malformed), quarantined], ignore_index=True)
     return good.assign(_row=good.index), quarantined, codes
+
+
+def _unreadable_rows(load: FileLoad, malformed: dict[int, str]) -> pd.DataFrame:
+    """raw.quarantine rows for rows the reader could not read: the reason holds a short excerpt only."""
+    return pd.DataFrame(
+        {
+            "load_id": load.load_id,
+            "feed": load.feed,
+            "source_file": load.file,
+            "row_number": [i + 1 for i in malformed],
+            "natural_key": None,
+            "reason": list(malformed.values()),
+            "record": "{}",
+            "quarantined_at": load.started_at,
+        }
+    )
 
 
 def _quarantine_rows(

@@ -20,7 +20,7 @@ from pyproj import Transformer
 from beatwise.config import AgencyConfig, Feed
 from beatwise.config.schema import Derived
 from beatwise.contracts import Contract, normalise_beat, normalise_district, normalise_offence_code
-from beatwise.ingest.read import GEOMETRY, FeedError
+from beatwise.ingest.read import GEOMETRY, FeedError, excerpt
 from beatwise.ingest.validate import Rejections
 
 # Canonical names a config may map that are not stored: a point's position, projected to x / y.
@@ -41,9 +41,15 @@ def required_source_columns(feed_name: str, feed: Feed, contract: Contract, foun
     if missing:
         named = ", ".join(f"{src!r} (for {canon})" for canon, src in missing)
         raise FeedError(
-            feed_name, "", f"column(s) {named} not found; the file has: {', '.join(map(repr, found))}"
+            feed_name, "", f"column(s) {named} not found; the file has: {_listed(found)}"
         )
     return list(dict.fromkeys(src for _, src in needed))
+
+
+def _listed(columns: list[str], most: int = 30) -> str:
+    """A file's column names for a message, each shortened: a header can be anything (even /etc/passwd)."""
+    shown = ", ".join(excerpt(c) for c in columns[:most])
+    return shown + (f", ... ({len(columns)} columns)" if len(columns) > most else "")
 
 
 def _rules(feed: Feed) -> dict[str, Derived]:
@@ -128,20 +134,20 @@ def _date_and_time(source: pd.DataFrame, rule: Derived, canon: str, rejections: 
     if getattr(day.dt, "tz", None) is not None:
         day = day.dt.tz_localize(None)
     bad = day.isna() & raw_date.notna()
-    rejections.add(source.index[bad], [f"unparseable date in {canon} ({rule.date}): {v!r}" for v in raw_date[bad]])
+    rejections.add(source.index[bad], [f"unparseable date in {canon} ({rule.date}): {excerpt(v)}" for v in raw_date[bad]])
     day = day.dt.normalize()
     if rule.hour is not None:
         raw = source[rule.hour]
         hour = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & (hour.isna() | (hour % 1 != 0) | (hour < 0) | (hour > 23))
-        rejections.add(source.index[bad], [f"hour in {canon} ({rule.hour}) is not 0-23: {v!r}" for v in raw[bad]])
+        rejections.add(source.index[bad], [f"hour in {canon} ({rule.hour}) is not 0-23: {excerpt(v)}" for v in raw[bad]])
         offset = pd.to_timedelta(hour.where(~bad), unit="h")
     elif rule.time is not None:
         raw = source[rule.time].astype("string").str.strip()
         digits = raw.str.replace(":", "", regex=False).str.zfill(4)
         parsed = pd.to_datetime(digits.str.pad(6, side="right", fillchar="0"), format="%H%M%S", errors="coerce")
         bad = raw.notna() & parsed.isna()
-        rejections.add(source.index[bad], [f"time in {canon} ({rule.time}) is not hh:mm: {v!r}" for v in raw[bad]])
+        rejections.add(source.index[bad], [f"time in {canon} ({rule.time}) is not hh:mm: {excerpt(v)}" for v in raw[bad]])
         offset = parsed - parsed.dt.normalize()
     else:
         offset = pd.Series(pd.Timedelta(0), index=source.index)
@@ -156,7 +162,7 @@ def _local_dates(values: pd.Series, canon: str, timezone: str, rejections: Rejec
     local = parsed.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
     dates = pd.to_datetime(text.where(plain), format="%Y-%m-%d", errors="coerce").fillna(local)
     bad = dates.isna() & text.notna()
-    rejections.add(values.index[bad], [f"unparseable date in {canon}: {v!r}" for v in text[bad]])
+    rejections.add(values.index[bad], [f"unparseable date in {canon}: {excerpt(v)}" for v in text[bad]])
     return dates.astype("datetime64[ns]")
 
 
@@ -214,10 +220,13 @@ def _digests(values: pd.Series) -> pd.Series:
 
 
 def _numbers(values: pd.Series, name: str, rejections: Rejections) -> pd.Series:
+    """Finite numbers: text that is not one, NaN written out and infinities are rejected, never stored."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     bad = numbers.isna() & values.notna()
-    rejections.add(values.index[bad], [f"{name} is not a number: {v!r}" for v in values[bad]])
-    return numbers
+    rejections.add(values.index[bad], [f"{name} is not a number: {excerpt(v)}" for v in values[bad]])
+    infinite = np.isinf(numbers.to_numpy())
+    rejections.add(values.index[infinite], [f"{name} is not finite: {excerpt(v)}" for v in values[infinite]])
+    return numbers.where(~infinite)
 
 
 def _typed(
@@ -231,7 +240,7 @@ def _typed(
         numbers = _numbers(values, name, rejections)
         fractional = numbers.notna() & (numbers % 1 != 0)
         rejections.add(
-            values.index[fractional], [f"{name} is not a whole number: {v!r}" for v in values[fractional]]
+            values.index[fractional], [f"{name} is not a whole number: {excerpt(v)}" for v in values[fractional]]
         )
         return numbers.where(~fractional).round().astype("Int64")
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
@@ -253,7 +262,7 @@ def _timestamps(values: pd.Series, name: str, feed: Feed, timezone: str, rejecti
             iso = pd.to_datetime(text.where(parsed.isna()), format="ISO8601", errors="coerce", utc=utc)
             parsed = parsed.fillna(iso)
         bad = parsed.isna() & values.notna()
-        rejections.add(values.index[bad], [f"unparseable timestamp in {name}: {v!r}" for v in values[bad]])
+        rejections.add(values.index[bad], [f"unparseable timestamp in {name}: {excerpt(v)}" for v in values[bad]])
         values = parsed
     if getattr(values.dt, "tz", None) is not None:  # a zone-aware time becomes the agency's local time
         values = values.dt.tz_convert(timezone).dt.tz_localize(None)

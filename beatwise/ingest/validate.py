@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
@@ -20,6 +20,7 @@ import shapely
 
 from beatwise.contracts import CONTRACTS, Contract
 from beatwise.geography.grid import cell_index
+from beatwise.ingest.read import excerpt
 from beatwise.warehouse import table_exists
 
 
@@ -96,19 +97,25 @@ def _describe(column: object, check: object, value: object) -> str:
     check = str(check)
     if check == "not_nullable":
         return f"missing {column}"
-    return f"{column} fails {check!r}: {value!r}" if column is not None else f"fails {check!r}"
+    return f"{column} fails {check!r}: {excerpt(value)}" if column is not None else f"fails {check!r}"
 
 
-def check_future(
-    frame: pd.DataFrame, contract: Contract, loaded_at: datetime, rejections: Rejections
+def check_dates(
+    frame: pd.DataFrame, contract: Contract, loaded_at: datetime, earliest: date, rejections: Rejections
 ) -> None:
-    """An event dated after the load cannot have happened yet."""
+    """An event dated after the load cannot have happened yet; one before `earliest` (the config's
+    records_start) is a placeholder such as 1900-01-01, not a record of when it happened."""
     if contract.event_time is None:
         return
     when = frame[contract.event_time]
     future = when > pd.Timestamp(loaded_at)
     rejections.add(
         frame.index[future], [f"{contract.event_time} is in the future: {t}" for t in when[future]]
+    )
+    early = when < pd.Timestamp(earliest)
+    rejections.add(
+        frame.index[early],
+        [f"{contract.event_time} {t} is before records_start ({earliest}): not a plausible date" for t in when[early]],
     )
 
 

@@ -275,14 +275,16 @@ def test_empty_files_are_refused(con, chicago_config, spec, portal_rows, tmp_pat
         load_file(con, chicago_config, "incidents", header_only, spec)
 
 
-def test_a_truncated_csv_is_refused(con, chicago_config, spec, portal_rows, tmp_path):
-    path = write_csv(tmp_path / "cut.csv", *portal_rows)
+def test_a_truncated_csv_loads_its_whole_rows_and_quarantines_the_cut_one(
+    con, chicago_config, spec, portal_rows, tmp_path
+):
+    header, rows = portal_rows
+    path = write_csv(tmp_path / "cut.csv", header, rows[:40])
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])  # the transfer stopped half way through a row
-    with pytest.raises(FeedError, match="malformed or truncated CSV") as refused:
-        load_file(con, chicago_config, "incidents", path, spec)
-    assert "Expected 22 columns" in str(refused.value)
-    assert con.execute("select count(*) from raw.incidents").fetchall()[0][0] == 0
+    path.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 20])  # the transfer stopped in row 40
+    load = load_file(con, chicago_config, "incidents", path, spec)
+    assert (load.rows_read, load.rows_inserted, load.rows_quarantined) == (40, 39, 1)
+    assert "fields where the header has 22" in quarantine(con)[40]
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-16"])
