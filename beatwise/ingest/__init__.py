@@ -2,8 +2,10 @@
 
 `load_feed(con, config, feed)` loads every file the config names for a feed, then whatever has landed in
 BEATWISE_HOME/landing/<feed>/. Each file is one transaction with one raw.load_log row and one audit
-record; a refused file (FeedError) loads nothing, is logged and audited, and the error is raised after
-the feed's other files are loaded.
+record; a refused file (FeedError) loads nothing and is logged and audited. A refused configured file
+raises the error after the feed's other files are loaded (the config names a file it cannot use); a
+refused landing file does not stop the run: it is kept in `FeedLoad.refused` and the run moves on.
+Incidents and offence codes once loaded, the crime-type policy is checked again against the codes.
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from beatwise.config import AgencyConfig, Feed
 from beatwise.contracts import CONTRACTS
 from beatwise.ingest import canonical, read, upsert, validate
 from beatwise.ingest.formats import POLYGON_FORMATS, format_of
+from beatwise.ingest.loaded_policy import PolicyBreach, check_loaded_policy
 from beatwise.ingest.read import FeedError
 from beatwise.warehouse import table_exists
 
-__all__ = ["FeedError", "FeedLoad", "FileLoad", "MappedFile", "feed_files", "load_feed", "load_file", "read_mapped"]
+__all__ = [
+    "FeedError", "FeedLoad", "FileLoad", "MappedFile", "PolicyBreach", "feed_files", "load_feed", "load_file",
+    "read_mapped",
+]
 
 
 @dataclass
@@ -60,6 +66,7 @@ class FeedLoad:
     feed: str
     files: list[FileLoad] = field(default_factory=list)
     unknown_offence_codes: dict[str, int] = field(default_factory=dict)
+    refused: list[FeedError] = field(default_factory=list)  # landing files refused (the run went on)
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -81,6 +88,23 @@ def feed_files(config: AgencyConfig, feed: str) -> list[tuple[Path, Feed]]:
     return found
 
 
+def _landed(path: Path, feed: str) -> bool:
+    return path.parent == paths.landing_dir() / feed
+
+
+def _root(config: AgencyConfig, feed: str, path: Path) -> Path:
+    """The folder a feed file must stay inside: the feed's landing folder, or data_root."""
+    return paths.landing_dir() / feed if _landed(path, feed) else config.data_path()
+
+
+def _outside(path: Path, root: Path | None, feed: str) -> FeedError | None:
+    """A file that resolves (through a link) outside its folder is never read, nor digested."""
+    if root is None or path.resolve().is_relative_to(root.resolve()):
+        return None
+    return FeedError(feed, path, f"resolves outside {root.name}/ (a link?): feed files are read from inside "
+                     "data_root and the landing folder only", "ingest.paths_inside_data_root")
+
+
 def load_feed(
     con: duckdb.DuckDBPyConnection, config: AgencyConfig, feed: str, actor: str = "ingest"
 ) -> FeedLoad:
@@ -91,10 +115,11 @@ def load_feed(
     for path, spec in feed_files(config, feed):
         try:
             result.files.append(
-                load_file(con, config, feed, path, spec, actor=actor, unknown=result.unknown_offence_codes)
+                load_file(con, config, feed, path, spec, actor=actor, unknown=result.unknown_offence_codes,
+                          root=_root(config, feed, path))
             )
         except FeedError as exc:
-            refused.append(exc)
+            (result.refused if _landed(path, feed) else refused).append(exc)
     if contract.replace_whole and result.files and not refused:
         # A geometry feed is whatever its current files hold: drop what came from files no longer listed.
         names = [f.file for f in result.files]
@@ -107,6 +132,8 @@ def load_feed(
             if len(refused) == 1
             else FeedError(feed, refused[0].file, "; ".join(map(str, refused)))
         )
+    if feed in ("incidents", "offence_codes"):
+        check_loaded_policy(con, config, feed)
     return result
 
 
@@ -118,16 +145,23 @@ def load_file(
     spec: Feed | None = None,
     actor: str = "ingest",
     unknown: dict[str, int] | None = None,
+    root: Path | None = None,
 ) -> FileLoad:
-    """Load one file of `feed` (in one transaction); raise FeedError, after logging it, if it is refused."""
+    """Load one file of `feed` (in one transaction); raise FeedError, after logging it, if it is refused
+    (also when it resolves outside `root`)."""
     contract = CONTRACTS[feed]
     spec = spec or config.feeds[feed]  # type: ignore[index]
     path = Path(path)
     upsert.ensure_tables(con, contract)
     load = FileLoad(
-        uuid.uuid4().hex, feed, path.name, audit.file_digest(path) if path.exists() else "", started_at=_now()
+        uuid.uuid4().hex, feed, path.name,
+        audit.file_digest(path) if path.is_file() and not _outside(path, root, feed) else "",
+        started_at=_now(),
     )
     try:
+        outside = _outside(path, root, feed)
+        if outside:
+            raise outside
         rows = _read_and_check(con, config, feed, path, spec, load)
     except FeedError as exc:
         if not exc.file:

@@ -134,20 +134,26 @@ def _date_and_time(source: pd.DataFrame, rule: Derived, canon: str, rejections: 
     if getattr(day.dt, "tz", None) is not None:
         day = day.dt.tz_localize(None)
     bad = day.isna() & raw_date.notna()
-    rejections.add(source.index[bad], [f"unparseable date in {canon} ({rule.date}): {excerpt(v)}" for v in raw_date[bad]])
+    rejections.add(
+        source.index[bad], [f"unparseable date in {canon} ({rule.date}): {excerpt(v)}" for v in raw_date[bad]]
+    )
     day = day.dt.normalize()
     if rule.hour is not None:
         raw = source[rule.hour]
         hour = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & (hour.isna() | (hour % 1 != 0) | (hour < 0) | (hour > 23))
-        rejections.add(source.index[bad], [f"hour in {canon} ({rule.hour}) is not 0-23: {excerpt(v)}" for v in raw[bad]])
+        rejections.add(
+            source.index[bad], [f"hour in {canon} ({rule.hour}) is not 0-23: {excerpt(v)}" for v in raw[bad]]
+        )
         offset = pd.to_timedelta(hour.where(~bad), unit="h")
     elif rule.time is not None:
         raw = source[rule.time].astype("string").str.strip()
         digits = raw.str.replace(":", "", regex=False).str.zfill(4)
         parsed = pd.to_datetime(digits.str.pad(6, side="right", fillchar="0"), format="%H%M%S", errors="coerce")
         bad = raw.notna() & parsed.isna()
-        rejections.add(source.index[bad], [f"time in {canon} ({rule.time}) is not hh:mm: {excerpt(v)}" for v in raw[bad]])
+        rejections.add(
+            source.index[bad], [f"time in {canon} ({rule.time}) is not hh:mm: {excerpt(v)}" for v in raw[bad]]
+        )
         offset = parsed - parsed.dt.normalize()
     else:
         offset = pd.Series(pd.Timedelta(0), index=source.index)

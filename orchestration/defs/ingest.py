@@ -43,6 +43,8 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
                 "unknown_offence_codes": sum(result.unknown_offence_codes.values()),
                 "districts_from_beat": result.total("districts_from_beat"),
                 "file_digests": dg.MetadataValue.json({f.file: f.sha256 for f in files}),
+                # landing files refused whole (logged in raw.load_log): the run went on without them
+                "landing_files_refused": dg.MetadataValue.json({e.file: e.message for e in result.refused}),
             }
         )
 
