@@ -24,7 +24,7 @@ class PolicyBreach(FeedError):
     def __init__(self, feed: str, violations: list[policy.PolicyViolation]):
         self.violations = violations
         super().__init__(
-            feed, "", "; ".join(str(v) for v in violations) + " (by the offence codes loaded)",
+            feed, "", "; ".join(f"{v.where}: {v.message}" for v in violations) + ", by the offence codes loaded",
             violations[0].rule,
         )
 

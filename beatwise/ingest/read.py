@@ -74,7 +74,10 @@ def source_columns(
             raise FeedError(feed, path, f"not a readable Parquet file ({exc})") from exc
     if fmt == "geojson":
         keys: dict[str, None] = {}
-        for feature in _geojson_features(path, feed, encoding)[1]:
+        features = _geojson_features(path, feed, encoding)[1]
+        if not features:
+            raise FeedError(feed, path, "the file has no rows (no features)")
+        for feature in features:
             keys.update(dict.fromkeys(feature.get("properties") or {}))
         return list(keys)
     return list(read_source(path, fmt, feed, encoding).columns)
