@@ -281,6 +281,16 @@ class Capacity(Strict):
                                       description="shift name -> units per district (unless per_district)")
     planning_lead_minutes: int = Field(60, ge=0, description="plan each shift this long before it starts")
 
+    @field_validator("per_district", mode="before")
+    @classmethod
+    def _district_ids(cls, per_district: object) -> object:
+        """Keyed as ingest keys districts: '011' and '11' are one district."""
+        from beatwise.contracts import normalise_district
+
+        if isinstance(per_district, dict):
+            return {normalise_district(k) or str(k): v for k, v in per_district.items()}
+        return per_district
+
 
 class Exposure(Strict):
     max_missions_per_cell: int = Field(3, ge=1, description="a cell may be chosen at most N times ...")

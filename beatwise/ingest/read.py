@@ -37,6 +37,8 @@ __all__ = [
 
 def excerpt(value: object, limit: int = 40) -> str:
     """A short, escaped rendering of an offending value for a message: never more of a file than this."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # a NumPy scalar: its Python value
+        value = value.item()
     text = repr(value)
     if len(text) <= limit:
         return text

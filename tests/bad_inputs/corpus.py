@@ -579,11 +579,12 @@ def table(results: list[tuple[Case, Outcome]]) -> str:
         message = out.message.replace("|", "\\|").replace("\n", " ")
         if len(message) > 220:
             message = message[:220] + "..."
-        lines.append(f"| {i} | {case.name} | {case.feed} | {out.outcome} | `{message}` | {out.good_in} = "
-                     f"{out.loaded} | {out.crash} |")
+        counted = "file refused whole" if out.outcome == "refused" and case.feed not in ("config", "run") else (
+            f"{out.good_in} = {out.loaded}" if case.feed != "config" else "config refused")
+        lines.append(f"| {i} | {case.name} | {case.feed} | {out.outcome} | `{message}` | {counted} | {out.crash} |")
     counts = {k: sum(o.outcome == k for _, o in results) for k in ("refused", "quarantined", "loaded", "crash")}
     good = sum(o.good_in for _, o in results if o.outcome != "refused")
-    loaded = sum(o.loaded for _, o in results)
+    loaded = sum(o.loaded for _, o in results if o.outcome != "refused")
     lines.append("")
     lines.append(f"**{len(results)} cases**: {counts['refused']} refused, {counts['quarantined']} quarantined row "
                  f"by row, {counts['loaded']} loaded; good rows in files not refused {good}, loaded {loaded}; "

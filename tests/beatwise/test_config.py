@@ -64,3 +64,10 @@ def test_an_iucr_code_of_a_narcotics_offence_is_refused(tmp_path):
 def test_a_code_of_a_community_reported_offence_passes(tmp_path):
     result = _check(tmp_path, "offence_code", '"0610"')  # burglary, forcible entry
     assert result.exit_code == 0, result.output
+
+
+def test_capacity_per_district_is_keyed_as_ingest_keys_districts(chicago_config):
+    from beatwise.config.schema import Capacity
+
+    assert Capacity.model_validate({"per_district": {"011": 3, "Harbourfront": 2}}).per_district == {
+        "11": 3, "Harbourfront": 2}
