@@ -44,7 +44,7 @@ def _named_codes(config: AgencyConfig) -> set[str]:
 
 
 def loaded_offence_names(con: duckdb.DuckDBPyConnection, codes: set[str]) -> dict[str, str]:
-    """Each code -> every name it is loaded under (raw.offence_codes, then the incidents' own names)."""
+    """Each code -> every offence name it is loaded under (raw.offence_codes and the incidents' own)."""
     names: dict[str, set[str]] = {}
     codes = sorted(c for c in codes if c)
     if not codes:
@@ -54,9 +54,10 @@ def loaded_offence_names(con: duckdb.DuckDBPyConnection, codes: set[str]) -> dic
     if table_exists(con, "raw", "offence_codes"):
         queries.append(f"select offence_code, offence_name from raw.offence_codes where offence_code in ({marks})")
     if table_exists(con, "raw", "incidents"):
-        for column in ("offence_name", "offence_description"):
-            queries.append(f"select distinct offence_code, {column} from raw.incidents "
-                           f"where offence_code in ({marks}) and {column} is not null")
+        # Names only, as config check resolves codes: a description ("ARMED: OTHER DANGEROUS WEAPON", a
+        # robbery) tells how, not what the offence is.
+        queries.append(f"select distinct offence_code, offence_name from raw.incidents "
+                       f"where offence_code in ({marks}) and offence_name is not null")
     for query in queries:
         for code, name in con.execute(query, codes).fetchall():
             names.setdefault(code, set()).add(str(name))
