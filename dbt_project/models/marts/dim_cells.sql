@@ -3,7 +3,8 @@ select
     cells.cell_id,
     cells.cell_col,
     cells.cell_row,
-    row_number() over (order by cells.cell_id) - 1 as cell_number,
+    -- a bigint everywhere (Spark's row_number is an int): the sampling hash multiplies it by large primes
+    cast(row_number() over (order by cells.cell_id) - 1 as {{ dbt.type_bigint() }}) as cell_number,
     cells.x_min,
     cells.y_min,
     cells.x_max,
