@@ -14,28 +14,34 @@ import pandera.pandas as pa
 from pandera.pandas import Check, Column
 
 
-def normalise_district(value: object) -> str | None:
-    """District codes appear as '011', '11' and '11TH'; beatwise keys them as digits without zeros."""
+def normalise_code(value: object) -> str | None:
+    """An id or code as beatwise keys it: any text, trimmed; a code of digits only is a number, so its
+    leading zeros go ('011' and '11' are one district, '0611' and '611' one beat, '0110' and '110' one
+    IUCR code). Text codes ('Ward 7', 'CENTRE-NORD', '04B') are kept as written, never cut to digits."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    text = "".join(ch for ch in str(value) if ch.isdigit()).lstrip("0")
-    return text or None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a numeric column read as float: 11.0 is district '11'
+    text = str(value).strip()
+    if not text:
+        return None
+    return (text.lstrip("0") or "0") if text.isdigit() else text
+
+
+def normalise_district(value: object) -> str | None:
+    """District ids: see normalise_code."""
+    return normalise_code(value)
 
 
 def normalise_beat(value: object) -> str | None:
-    """Beats appear as '611', '0611'; beatwise keys them as four digits."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    text = "".join(ch for ch in str(value) if ch.isdigit())
-    return text.zfill(4) if text else None
+    """Beat ids: see normalise_code."""
+    return normalise_code(value)
 
 
 def normalise_offence_code(value: object) -> str | None:
-    """Offence codes appear as '110' and '0110' (IUCR's lookup drops the zero); keyed as 4+ characters."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    text = str(value).strip().upper()
-    return text.zfill(4) if text else None
+    """Offence codes: see normalise_code; matched case-insensitively, so kept in capitals."""
+    code = normalise_code(value)
+    return code.upper() if code else None
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ CONTRACTS: dict[str, Contract] = {
             "incident_id": _text(),
             "occurred_at": Column(_TS),
             "block": _text(nullable=True),
-            "offence_code": _text(),
+            "offence_code": _text(nullable=True),  # many exports name offences without a code
             "offence_name": _text(nullable=True),
             "offence_description": _text(nullable=True),
             "offence_group": _text(nullable=True),
@@ -100,6 +106,18 @@ CONTRACTS: dict[str, Contract] = {
             "index_code": _text(nullable=True),
         }),
         natural_key=("offence_code",),
+    ),
+    "jurisdiction": Contract(
+        "jurisdiction",
+        pa.DataFrameSchema({"part_id": _text(), "name": _text(nullable=True), "geometry_wkt": _text()}),
+        natural_key=("part_id",),
+        replace_whole=True,
+    ),
+    "neighbourhoods": Contract(
+        "neighbourhoods",
+        pa.DataFrameSchema({"neighbourhood": _text(), "geometry_wkt": _text()}),
+        natural_key=("neighbourhood",),
+        replace_whole=True,
     ),
     "beats": Contract(
         "beats",

@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 ALLOWED_CRIME_TYPES = (
     "gunfire", "homicide", "aggravated_assault", "robbery", "burglary", "motor_vehicle_theft", "theft",
 )
@@ -45,6 +48,69 @@ PROTECTED_FIELD_PATTERNS = (
     r"race", r"racial", r"ethnic", r"hispanic", r"latino", r"education", r"school_?years", r"degree",
     r"diploma", r"home_?owner", r"owner_?occupied", r"tenure", r"renter",
 )
+
+
+# The incident fields a crime type may be matched on, and the columns of the rule table (one row per
+# accepted or excluded value; see offence_rules).
+MATCH_FIELDS = ("offence_code", "offence_name", "offence_description", "offence_group", "location_description")
+RULE_COLUMNS = ["crime_type", "rule_number", "field", "value", "negated"]
+OFFENCE_FIELDS = ("offence_code", "offence_name", "offence_description", "offence_group")
+
+
+def _code(value: object) -> str:
+    from beatwise.contracts import normalise_offence_code
+
+    return normalise_offence_code(value) or ""
+
+
+def match_key(field: str, values: pd.Series) -> pd.Series:
+    """The text a field's values are matched by: trimmed, in capitals (offence codes as ingest keys them).
+    dbt's int_incidents compares upper(trim(...)) of the same stored values."""
+    text = values.astype("string").str.strip().str.upper()
+    if field == "offence_code":
+        text = text.map(_code, na_action="ignore").astype("string")
+    return text
+
+
+def offence_rules(crime_types: Mapping) -> pd.DataFrame:
+    """The crime-type matching rule as data, the one definition both consumers read (dbt's int_incidents
+    through raw.crime_type_offences, and `match_crime_types` in Python). One row per value: an incident
+    meets rule (crime_type, rule_number) when, for every field of the rule with negated = 0, its value is
+    one of that field's values, and for no field with negated = 1 is it one of them."""
+    rows = []
+    for name, crime_type in crime_types.items():
+        if crime_type.source != "incidents":
+            continue
+        for number, match in enumerate(crime_type.offences):
+            accepted = {match.field: list(match.values), **{f: list(v) for f, v in match.where.items()}}
+            if match.field in match.where:
+                accepted[match.field] = [v for v in match.values if v in set(match.where[match.field])]
+            for negated, fields in ((0, accepted), (1, match.unless)):
+                for field, values in fields.items():
+                    keys = match_key(field, pd.Series(values, dtype="string")).dropna().unique()
+                    rows += [(name, number, field, str(k), negated) for k in keys]
+    return pd.DataFrame(rows, columns=RULE_COLUMNS).astype({"rule_number": "int64", "negated": "int64"})
+
+
+def match_crime_types(incidents: pd.DataFrame, rules: pd.DataFrame, severity: Mapping[str, float]) -> pd.Series:
+    """The crime type of each incident under `rules` (offence_rules), None when it matches none; an
+    incident met by several crime types counts as the most severe, then the first by name (as in dbt)."""
+    best = np.full(len(incidents), None, dtype=object)
+    keys = {f: match_key(f, incidents[f]) for f in rules["field"].unique() if f in incidents}
+    ranked = sorted(rules["crime_type"].unique(), key=lambda t: (-severity.get(t, 0.0), t))
+    for crime_type in ranked:
+        of_type = rules[rules["crime_type"] == crime_type]
+        met = np.zeros(len(incidents), dtype=bool)
+        for _, rule in of_type.groupby("rule_number"):
+            ok = np.ones(len(incidents), dtype=bool)
+            for (field, negated), values in rule.groupby(["field", "negated"])["value"]:
+                wanted = set(match_key(field, values).dropna())  # as dbt's upper(trim(value))
+                hit = keys[field].isin(wanted).fillna(False).to_numpy(dtype=bool) if field in keys \
+                    else np.zeros(len(incidents), dtype=bool)
+                ok &= ~hit if negated else hit
+            met |= ok
+        best[met & pd.isna(best)] = crime_type
+    return pd.Series(best, index=incidents.index, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -88,9 +154,14 @@ def check_crime_type_mappings(
                 f"{name!r} is not a serious, community-reported crime type; allowed: {', '.join(ALLOWED_CRIME_TYPES)}",
             ))
         for i, match in enumerate((spec or {}).get("offences") or []):
-            field = match.get("field")
-            for j, value in enumerate(match.get("values") or []):
-                where = f"crime_types.{name}.offences[{i}].values[{j}]"
+            accepted = [(match.get("field"), f"crime_types.{name}.offences[{i}].values[{j}]", v)
+                        for j, v in enumerate(match.get("values") or [])]
+            for other, values in (match.get("where") or {}).items():
+                accepted += [(other, f"crime_types.{name}.offences[{i}].where.{other}[{j}]", v)
+                             for j, v in enumerate(values or [])]
+            for field, where, value in accepted:
+                if field not in OFFENCE_FIELDS:
+                    continue  # a premises type ("LIQUOR STORE") names a place, not an offence
                 value = str(value)
                 if field == "offence_group" and value.strip().upper().lstrip("0") in {
                     c.lstrip("0") for c in ENFORCEMENT_DRIVEN_GROUP_CODES
@@ -100,7 +171,7 @@ def check_crime_type_mappings(
                         f"offence group {value!r} is enforcement-driven and may not feed {name!r}",
                     ))
                     continue
-                resolved = lookup.get(_normalise(value), "") if field == "offence_code" else value
+                resolved = lookup.get(_normalise(_code(value)), "") if field == "offence_code" else value
                 offence = enforcement_offence_in(value) or enforcement_offence_in(resolved)
                 if offence:
                     shown = value if not resolved or resolved == value else f"{value} ({resolved})"
@@ -111,19 +182,25 @@ def check_crime_type_mappings(
     return violations
 
 
-def forbidden_columns(columns: Iterable[str], not_personal: Iterable[str] = ()) -> dict[str, str]:
+# Feeds whose rows are places (polygons, venues): a bare NAME column there names the place, not a person.
+PLACE_FEEDS = ("jurisdiction", "districts", "beats", "neighbourhoods", "land_use", "venues")
+
+
+def forbidden_columns(columns: Iterable[str], not_personal: Iterable[str] = (), places: bool = False) -> dict[str, str]:
     """Columns that must never be stored, each with the rule that forbids it.
 
     `not_personal` names columns that look personal but are declared (in the agency config, with a
-    reason) not to be, such as a weather station's NAME. Race, ethnicity, education and home-ownership
-    fields cannot be declared away.
+    reason) not to be, such as a weather station's NAME. In a feed of places (`places`, see PLACE_FEEDS)
+    a bare NAME is the place's. Race, ethnicity, education and home-ownership fields cannot be declared
+    away.
     """
     found: dict[str, str] = {}
     exempt = set(not_personal)
+    patterns = [p for p in PERSONAL_DATA_PATTERNS if not (places and p == r"^name$")]
     for column in columns:
         key = _normalise(column).replace(" ", "_")
         if any(re.search(p, key) for p in PROTECTED_FIELD_PATTERNS):
             found[column] = RULE_PROTECTED_FIELDS
-        elif column not in exempt and any(re.search(p, key) for p in PERSONAL_DATA_PATTERNS):
+        elif column not in exempt and any(re.search(p, key) for p in patterns):
             found[column] = RULE_PERSONAL_DATA
     return found

@@ -15,11 +15,11 @@ import pandas as pd
 from shapely.geometry import box, shape
 
 from beatwise.config.schema import AgencyConfig
+from beatwise.contracts import normalise_district
 
 
 def _district_key(value: object) -> str:
-    text = str(value or "").strip().lstrip("0")
-    return text or "0"
+    return normalise_district(value) or ""
 
 
 def _filter_geojson(src: Path, dst: Path, keep) -> None:
@@ -71,7 +71,7 @@ def cut_sample(config: AgencyConfig, districts: list[str], start: date, end: dat
 
     incidents = config.feeds["incidents"]
     district, occurred = incidents.columns["district"], incidents.columns["occurred_at"]
-    keys = ", ".join(f"'{d}'" for d in sorted(wanted))
+    keys = ", ".join("'" + d.replace("'", "''") + "'" for d in sorted(wanted))
     out_file = out_dir / "incidents.parquet"
     with duckdb.connect() as con:
         files = [str(p) for p in config.feed_files("incidents")]

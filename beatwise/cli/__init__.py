@@ -12,7 +12,8 @@ import click
 
 # name -> ("module:attribute" of a click command, imported on first use; one line of help).
 COMMANDS = {
-    "config": ("beatwise.cli.config:config", "Validate agency configuration files."),
+    "config": ("beatwise.cli.config:config", "Check an agency configuration against its own data."),
+    "init": ("beatwise.cli.config:init", "Draft a commented agency configuration from an incident export."),
     "audit": ("beatwise.cli.audit:audit", "Verify and read the tamper-evident audit log."),
     "sample": ("beatwise.cli.sample:sample", "Cut a few districts over a date range out of an agency's data."),
     "forecast": ("models.forecasting.cli:forecast",

@@ -15,6 +15,7 @@ from beatwise.simulate import (
     FULL_COMPLIANCE,
     CityPlan,
     Compliance,
+    compliance_for,
     make_roster,
     simulate_city,
     simulate_operations,
@@ -44,8 +45,12 @@ def simulate() -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False), help="folder to write (default: the config's data_root)"
 )
+@click.option("--layout", type=click.Choice(["chicago", "foreign"]), default="chicago", show_default=True,
+              help="chicago: the portal's files and every feed; foreign: another service's export "
+                   "(config/foreign_city.yaml: gzip CSV without ids, date + hour, named divisions in a GeoPackage)")
 def city(
-    config_file: str, incidents: int, start: datetime | None, end: datetime | None, seed: int, out: str | None
+    config_file: str, incidents: int, start: datetime | None, end: datetime | None, seed: int, out: str | None,
+    layout: str,
 ) -> None:
     """Write a synthetic city's layers, incidents, calls for service and gunfire detections."""
     cfg = load_config(config_file)
@@ -54,8 +59,10 @@ def city(
     if first is None or last is None:
         raise click.UsageError("give --start and --end (the config sets no history_start / history_end)")
     target = Path(out) if out else cfg.data_path()
-    plan = CityPlan(cell_size=cfg.grid.cell_size)
-    counts = simulate_city(target, incidents, first, last + pd.Timedelta(days=1), seed=seed, plan=plan)
+    # The city is laid out in US feet (EPSG:3435); the foreign layout re-projects it on export.
+    plan = CityPlan(cell_size=cfg.grid.cell_size) if layout == "chicago" else CityPlan()
+    counts = simulate_city(target, incidents, first, last + pd.Timedelta(days=1), seed=seed, plan=plan,
+                           layout=layout)
     for name, n in counts.items():
         click.echo(f"{name}: {n:,}")
     click.echo(f"written to {target}")
@@ -124,7 +131,7 @@ def operations(
         calls,
         seed=seed,
         cell_size=cfg.grid.cell_size,
-        compliance=FULL_COMPLIANCE if compliance == "full" else Compliance(),
+        compliance=compliance_for(cfg, FULL_COMPLIANCE if compliance == "full" else Compliance()),
     )
     name = f"{cfg.agency.slug}_{pd.Timestamp(starts[0]):%Y%m%dT%H%M}_{pd.Timestamp(starts[-1]):%Y%m%dT%H%M}"
     files = write_operations(ops, Path(out) if out else paths.landing_dir(), name)

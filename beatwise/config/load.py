@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from dataclasses import dataclass
@@ -74,22 +73,63 @@ def _line_for(index: dict[tuple, int], path: tuple) -> int | None:
 
 def _offence_lookup(raw: dict, base_dir: Path) -> dict[str, str]:
     """Offence code -> name from the offence_codes feed, so that codes can be checked by policy."""
+    from beatwise.contracts import normalise_offence_code
+    from beatwise.ingest.read import FeedError, format_of, read_source
+
     feed = (raw.get("feeds") or {}).get("offence_codes") or {}
     files, columns = feed.get("files") or [], feed.get("columns") or {}
     code_col, name_col = columns.get("offence_code"), columns.get("offence_name")
-    if not files or not code_col or not name_col:
+    if not files or not isinstance(code_col, str) or not isinstance(name_col, str):
         return {}
     path = base_dir / _expand_env(str(raw.get("data_root", "."))) / files[0]
-    if not path.exists():
+    try:
+        rows = read_source(path, format_of(path) or "csv", "offence_codes", feed.get("encoding", "utf-8"))
+    except FeedError:
+        return {}  # config check reports an unreadable file on its own
+    if code_col not in rows or name_col not in rows:
         return {}
-    with path.open(newline="", encoding=feed.get("encoding", "utf-8")) as fh:
-        rows = csv.DictReader(fh)
-        lookup = {}
-        for row in rows:
-            code = (row.get(code_col) or "").strip()
-            lookup[code] = row.get(name_col) or ""
-            lookup[code.zfill(4)] = row.get(name_col) or ""
-        return lookup
+    return {normalise_offence_code(c) or "": str(n or "") for c, n in zip(rows[code_col], rows[name_col],
+                                                                          strict=True)}
+
+
+def _valid_crs(raw: dict) -> str | None:
+    from beatwise.config.units import projected_crs
+
+    try:
+        projected_crs(str(raw.get("crs")))
+    except ValueError:
+        return None
+    return str(raw.get("crs"))
+
+
+def _key_path(dotted: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", dotted) if p)
+
+
+def config_line(path: str | os.PathLike, dotted: str) -> str:
+    """'file:line' of a dotted key ('feeds.incidents.columns.x') in a config file, or in the file it
+    extends when the key is not in the file itself; the nearest enclosing key's line when absent."""
+    path = Path(path)
+    files = [path]
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(raw, dict) and raw.get("extends"):
+            files.append(path.parent / str(raw["extends"]))
+        key = _key_path(dotted)
+        best = None
+        for file in files:
+            node = yaml.compose(file.read_text(encoding="utf-8"))
+            if node is None:
+                continue
+            index = _line_index(node)
+            for depth in range(len(key), 0, -1):
+                found = index.get(tuple(str(p) if not isinstance(p, int) else p for p in key[:depth]))
+                if found is not None and (best is None or depth > best[0]):
+                    best = (depth, f"{file}:{found}")
+                    break
+        return best[1] if best else str(path)
+    except (OSError, yaml.YAMLError):
+        return str(path)
 
 
 def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> AgencyConfig:
@@ -108,7 +148,7 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
 
     problems: list[ConfigProblem] = []
     for violation in check_crime_type_mappings(raw.get("crime_types") or {}, _offence_lookup(raw, base_dir)):
-        path = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", violation.where) if p)
+        path = _key_path(violation.where)
         problems.append(ConfigProblem(violation.where, _line_for(index, path),
                                       f"{violation.message} [{violation.rule}]"))
 
@@ -116,7 +156,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
     try:
         if "data_root" in raw:
             raw["data_root"] = _expand_env(str(raw["data_root"]))
-        config = AgencyConfig.model_validate({**raw, "base_dir": base_dir})
+        # Distances are converted with the CRS's unit; a file must state every distance's unit.
+        config = AgencyConfig.model_validate({**raw, "base_dir": base_dir}, context={"crs": _valid_crs(raw)})
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])

@@ -8,21 +8,40 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from beatwise.config.units import (
+    distance_in_crs_units,
+    distance_in_metres,
+    projected_crs,
+    speed_in_metres_per_second,
+)
 
 # The only crime types beatwise will model: serious, community-reported (Part 1) crime.
 CrimeTypeName = Literal[
     "gunfire", "homicide", "aggravated_assault", "robbery", "burglary", "motor_vehicle_theft", "theft"
 ]
 
-# Canonical feed names. Each has a pandera contract in beatwise.contracts.
+# Canonical feed names. Each has a pandera contract in beatwise.contracts. The polygon feeds are the roles
+# a boundary layer can play: the jurisdiction's outline, the districts missions are planned in, beats,
+# neighbourhoods (place names); any of them may be absent (see beatwise.geography.cells).
 FeedName = Literal[
     "incidents",
     "offence_codes",
-    "beats",
+    "jurisdiction",
     "districts",
+    "beats",
+    "neighbourhoods",
     "liquor_premises",
     "land_use",
     "sports_events",
@@ -39,6 +58,38 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _crs_of(info: ValidationInfo) -> str | None:
+    return (info.context or {}).get("crs")
+
+
+def _distance(value: object, info: ValidationInfo) -> object:
+    """A declared distance ("500 ft", "150 m") in CRS units. A bare number is refused when loading a file
+    (no unit is ever assumed); built in code, without a context, a number is taken as CRS units."""
+    if isinstance(value, str):
+        crs = _crs_of(info)
+        if crs is None:  # no usable crs: that is reported on its own; check the syntax only
+            return distance_in_metres(value)
+        return distance_in_crs_units(value, crs)
+    if info.context is not None and isinstance(value, int | float):
+        raise ValueError(f"a distance needs its unit: write e.g. '{value:g} ft' or '{value:g} m'")
+    return value
+
+
+def _speed(value: object, info: ValidationInfo) -> object:
+    """A declared speed ("100 mph", "160 km/h") in metres per second."""
+    if isinstance(value, str):
+        return speed_in_metres_per_second(value)
+    if info.context is not None and isinstance(value, int | float):
+        raise ValueError(f"a speed needs its unit: write e.g. '{value:g} mph' or '{value:g} km/h'")
+    return value
+
+
+# In CRS units once loaded (metres for UTM, US survey feet for Illinois East, ...).
+Distance = Annotated[float, BeforeValidator(_distance)]
+# In metres per second once loaded.
+Speed = Annotated[float, BeforeValidator(_speed)]
+
+
 class Agency(Strict):
     name: str
     slug: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -48,7 +99,25 @@ class Agency(Strict):
 
 
 class Grid(Strict):
-    cell_size: float = Field(500.0, gt=0, description="cell edge in CRS units; cells align to multiples of it")
+    cell_size: Distance = Field(
+        "152.4 m", gt=0, validate_default=True,
+        description="cell edge, e.g. '500 ftUS' or '150 m' (CRS units once loaded); cells align to multiples of it")
+
+
+class Environment(Strict):
+    liquor_radius: Distance = Field(
+        "304.8 m", gt=0, validate_default=True,
+        description="liquor-licensed premises within this distance of a cell's centre are 'nearby'")
+
+
+class Dosage(Strict):
+    """How vehicle locations become dose: the mission cell grown by `buffer`, gaps bridged, jumps flagged."""
+
+    buffer: Distance = Field("15.24 m", ge=0, validate_default=True,
+                             description="a ping this close outside a mission cell counts as inside")
+    bridge_seconds: int = Field(120, ge=0, description="a gap between two pings inside still counts")
+    max_speed: Speed = Field("100 mph", gt=0, validate_default=True,
+                             description="a ping reached and left faster than this is impossible")
 
 
 class Shift(Strict):
@@ -64,15 +133,54 @@ class Edition(Strict):
     valid_to: date | None = None
 
 
+class Derived(Strict):
+    """A canonical field built from several source columns or a rule, instead of one column.
+
+    Exactly one kind:
+    - `date` + `hour` (0-23) or `time` ("13:45", "1345", "13:45:00"): a timestamp; `date` alone: midnight;
+    - `local_date`: a timestamp column whose local date is the value (a zone-less time is read as UTC,
+      a plain date is taken as it is): exports that write local midnight in UTC;
+    - `digest`: an id made from these columns, for exports without one (see Feed.identical_rows);
+    - `value`: the same text for every row.
+    """
+
+    date: str | None = None
+    hour: str | None = None
+    time: str | None = None
+    date_format: str | None = Field(None, description="strptime format of the date column (default ISO)")
+    local_date: str | None = None
+    digest: list[str] | None = Field(None, min_length=1)
+    value: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Derived:
+        kinds = [k for k in ("date", "local_date", "digest", "value") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of date (with hour or time), local_date, digest or value")
+        if self.hour is not None and self.time is not None:
+            raise ValueError("give hour or time, not both")
+        if (self.hour or self.time) and not self.date:
+            raise ValueError("hour and time need a date column")
+        return self
+
+    def source_columns(self) -> list[str]:
+        return [c for c in (self.date, self.hour, self.time, self.local_date, *(self.digest or [])) if c]
+
+
 class Feed(Strict):
     """One source of rows: its files (relative to data_root), their format and the column mapping.
 
     `files` may be empty for a feed delivered later into the landing folder (BEATWISE_HOME/landing/<feed>/).
+    CSV may be plain, gzip (.csv.gz) or a zip holding one CSV; boundaries GeoJSON or GeoPackage.
     """
 
     files: list[str] = Field(default_factory=list)
-    format: Literal["parquet", "csv", "geojson"] | None = None
-    columns: dict[str, str] = Field(default_factory=dict, description="canonical name -> source column")
+    format: Literal["parquet", "csv", "geojson", "gpkg"] | None = None
+    layer: str | None = Field(None, description="GeoPackage: the layer to read (default: its only one)")
+    columns: dict[str, str | Derived] = Field(
+        default_factory=dict, description="canonical name -> source column, or a field built from several")
+    identical_rows: Literal["distinct", "duplicates"] | None = Field(
+        None, description="with a digest id: are rows identical in every column separate incidents or copies")
     timestamp_format: str | None = Field(None, description="strptime format of text timestamps")
     encoding: str = "utf-8"
     crs: str | None = Field(None, description="CRS of the feed's geometry when it differs from the agency's")
@@ -89,20 +197,40 @@ class Feed(Strict):
 
     @model_validator(mode="after")
     def _format_from_suffix(self) -> Feed:
+        from beatwise.ingest.formats import format_of  # the one table of file suffixes
+
         if self.format is None and self.files:
-            suffix = Path(self.files[0]).suffix.lower().lstrip(".")
-            fmt = {"parquet": "parquet", "csv": "csv", "geojson": "geojson", "json": "geojson"}.get(suffix)
+            fmt = format_of(self.files[0])
             if fmt is None:
                 raise ValueError(f"cannot tell the format of {self.files[0]!r}; set format")
             object.__setattr__(self, "format", fmt)
+        digests = [c for c, d in self.columns.items() if isinstance(d, Derived) and d.digest]
+        if digests and self.identical_rows is None:
+            raise ValueError(
+                f"{digests[0]} is a digest of columns: set identical_rows to 'distinct' (identical rows are "
+                "separate incidents) or 'duplicates' (copies of one record, loaded once)")
         return self
+
+    def source_column(self, canonical: str) -> str | None:
+        """The one source column a canonical field is read from (None when absent or built by a rule)."""
+        value = self.columns.get(canonical)
+        return value if isinstance(value, str) else None
+
+
+MatchField = Literal["offence_code", "offence_name", "offence_description", "offence_group",
+                     "location_description"]
 
 
 class OffenceMatch(Strict):
-    """Source offences that map into a crime type, matched on one canonical incident field."""
+    """Incidents that map into a crime type: `field` is one of `values`, and every field of `where` is one of
+    its values, and no field of `unless` is one of its values. Matching ignores case and outer spaces,
+    identically in dbt and in Python (beatwise.policy.offence_rules is the one definition)."""
 
-    field: Literal["offence_code", "offence_name", "offence_group"]
+    field: MatchField
     values: list[str] = Field(min_length=1)
+    where: dict[MatchField, list[str]] = Field(default_factory=dict, description="further fields that must match")
+    unless: dict[MatchField, list[str]] = Field(
+        default_factory=dict, description="fields whose values leave an incident out (e.g. a detention centre)")
 
 
 class CrimeType(Strict):
@@ -162,13 +290,17 @@ class Demo(Strict):
         None, description="the demo's 'today' (default: the day after history_end), used for overrides")
     simulated_operations_days: int = Field(28, ge=0, description="replay the last N days with simulated patrols")
     seed: int = Field(1, description="the operations simulator's seed")
+    car_speeds: tuple[Speed, Speed] = Field(
+        ("18 mph", "30 mph"), validate_default=True, description="simulated cars drive between these speeds")
 
 
 class AgencyConfig(Strict):
     agency: Agency
-    crs: str = Field(description="projected CRS of x/y, e.g. EPSG:3435 (feet)")
+    crs: str = Field(description="projected CRS of x/y, e.g. EPSG:3435 (US feet) or EPSG:32616 (UTM, metres)")
     data_root: str = Field(description="folder of the feed files, relative to this config file")
-    grid: Grid = Grid()
+    grid: Grid = Field(default_factory=dict, validate_default=True)
+    environment: Environment = Field(default_factory=dict, validate_default=True)
+    dosage: Dosage = Field(default_factory=dict, validate_default=True)
     shifts: list[Shift] = Field(
         default_factory=lambda: [Shift(name="day", start=time(6)), Shift(name="evening", start=time(14)),
                                  Shift(name="night", start=time(22))],
@@ -187,6 +319,12 @@ class AgencyConfig(Strict):
 
     # Set by the loader: the folder the config file lives in, to resolve data_root against.
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("crs")
+    @classmethod
+    def _crs_projected(cls, crs: str) -> str:
+        projected_crs(crs)
+        return crs
 
     @field_validator("shifts")
     @classmethod

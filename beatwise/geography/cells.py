@@ -1,24 +1,65 @@
-"""The jurisdiction's cells and the district and beat each belongs to (`raw.cells`)."""
+"""The jurisdiction's cells and the district, beat and neighbourhood each belongs to (`raw.cells`).
+
+Every polygon role is optional; the config says which layer plays which by the feed it lists it under:
+- the jurisdiction (the cells that exist) is the `jurisdiction` feed's outline, else the union of the
+  districts, else of the beats, else of the neighbourhoods; with no polygon at all it is derived from the
+  incidents (`derived_jurisdiction`, with a warning);
+- a cell's district is the district polygon covering most of it; without a districts layer every cell is
+  in one district named after the agency (its slug), so planning still has its unit;
+- beat and neighbourhood likewise, None where the layer is absent.
+"""
 
 from __future__ import annotations
+
+import logging
 
 import duckdb
 import numpy as np
 import pandas as pd
+import shapely
 
 from beatwise.config.schema import AgencyConfig
+from beatwise.contracts import normalise_district
 from beatwise.geography import grid
-from beatwise.geography.layers import polygons, read_layer
+from beatwise.geography.layers import POLYGON_ROLES, optional_layer, polygons
 from beatwise.warehouse import replace_table
 
-CELLS_COLUMNS = [*grid.CELL_COLUMNS, "district", "beat", "area_share"]
+CELLS_COLUMNS = [*grid.CELL_COLUMNS, "district", "beat", "neighbourhood", "area_share"]
+# The derived jurisdiction leaves out this share of incidents at each end of each axis (geocoding errors).
+DERIVED_TRIM = 0.001
+log = logging.getLogger("beatwise.geography")
+
+
+def derived_jurisdiction_warning(config: AgencyConfig) -> str:
+    return (
+        f"{config.agency.slug}: no polygon layer (feeds {', '.join(POLYGON_ROLES)}) is configured, so the "
+        "jurisdiction is derived from the incidents: the convex hull of their positions, leaving out the "
+        f"{DERIVED_TRIM:.1%} at each end of each axis, grown by one cell. Incidents outside it are "
+        "quarantined; add a `jurisdiction` feed with the real boundary."
+    )
+
+
+def derived_jurisdiction(x: np.ndarray, y: np.ndarray, size: float) -> pd.DataFrame:
+    """The documented rule for a jurisdiction without a boundary: a jurisdiction frame (one part)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    known = np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)
+    x, y = x[known], y[known]
+    if len(x) < 3:
+        raise ValueError("no polygon layer is configured and fewer than 3 incidents have coordinates: "
+                         "the jurisdiction cannot be derived; add a `jurisdiction` feed")
+    lo_x, hi_x = np.quantile(x, [DERIVED_TRIM, 1 - DERIVED_TRIM])
+    lo_y, hi_y = np.quantile(y, [DERIVED_TRIM, 1 - DERIVED_TRIM])
+    inside = (x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y)
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x[inside], y[inside]]))).buffer(size)
+    return pd.DataFrame({"part_id": ["derived"], "name": ["derived from incidents"],
+                         "geometry_wkt": [shapely.to_wkt(hull, rounding_precision=3)]})
 
 
 def jurisdiction_districts(districts: pd.DataFrame, wanted: list[str] | None) -> pd.DataFrame:
     """The district rows of the jurisdiction: those listed in `wanted`, or all when it is None."""
     if wanted is None:
         return districts
-    wanted = [str(d).lstrip("0") for d in wanted]
+    wanted = [normalise_district(d) for d in wanted]
     missing = sorted(set(wanted) - set(districts["district"]))
     if missing:
         raise ValueError(f"config.districts lists {missing}, which raw.districts does not have")
@@ -56,31 +97,84 @@ def largest_cover(shares: pd.DataFrame, keys: np.ndarray, n_cells: int) -> tuple
     return key, covered
 
 
-def build_cells(districts: pd.DataFrame, beats: pd.DataFrame, size: float,
-                wanted_districts: list[str] | None = None) -> pd.DataFrame:
-    """The jurisdiction's cells with their district, current beat and the share inside the jurisdiction.
+def build_cells(districts: pd.DataFrame | None, beats: pd.DataFrame | None, size: float,
+                wanted_districts: list[str] | None = None, jurisdiction: pd.DataFrame | None = None,
+                neighbourhoods: pd.DataFrame | None = None, single_district: str = "all") -> pd.DataFrame:
+    """The jurisdiction's cells with their district, current beat, neighbourhood and the share inside.
 
-    `districts` and `beats` are the canonical frames of raw.districts / raw.beats (WKT in the agency
-    CRS). Columns: CELLS_COLUMNS, ordered by cell column then row. A cell's beat is taken among the
-    current beats of the jurisdiction's districts; it is None where no such beat overlaps the cell.
+    Frames are the canonical ones of raw.<layer> (WKT in the agency CRS), None where the agency has no such
+    layer (see the module docstring for the roles). Columns: CELLS_COLUMNS, ordered by cell column then
+    row. A cell's beat is taken among the current beats of the jurisdiction's districts; None where no
+    such beat overlaps the cell.
     """
-    districts = jurisdiction_districts(districts, wanted_districts)
-    cells, district_shares = grid.jurisdiction_overlay(polygons(districts, "raw.districts"), size)
-    district, area_share = largest_cover(district_shares, districts["district"].to_numpy(), len(cells))
+    if districts is not None:
+        districts = jurisdiction_districts(districts, wanted_districts)
+    elif wanted_districts is not None:
+        raise ValueError(f"config.districts lists {wanted_districts}, but the config has no districts feed")
+    if jurisdiction is not None and wanted_districts is None:
+        layer, name = jurisdiction, "raw.jurisdiction"
+    else:
+        layer, name = next(((f, n) for f, n in ((districts, "raw.districts"), (beats, "raw.beats"),
+                                                (neighbourhoods, "raw.neighbourhoods")) if f is not None),
+                           (None, None))
+        if layer is None:
+            raise ValueError("no polygon layer: give a jurisdiction, districts, beats or neighbourhoods feed")
+    outline = polygons(layer, name)
+    cells, shares = grid.jurisdiction_overlay(outline, size)
+    _, area_share = largest_cover(shares, np.zeros(len(outline), dtype=object), len(cells))
 
-    beats = current_beats(beats)
-    if wanted_districts is not None:
-        beats = beats[beats["district"].isin(districts["district"])]
+    if districts is not None:
+        district_shares = (shares if layer is districts
+                           else grid.cell_polygon_shares(cells, polygons(districts, "raw.districts"), size))
+        district, _ = largest_cover(district_shares, districts["district"].to_numpy(), len(cells))
+    else:
+        district = np.full(len(cells), single_district, dtype=object)
+
     beat = np.full(len(cells), None, dtype=object)
-    if len(beats):
-        beat_shares = grid.cell_polygon_shares(cells, polygons(beats, "raw.beats"), size)
-        beat, _ = largest_cover(beat_shares, beats["beat"].to_numpy(), len(cells))
-    return cells.assign(district=district, beat=beat, area_share=area_share)[CELLS_COLUMNS]
+    if beats is not None:
+        beats = current_beats(beats)
+        if wanted_districts is not None:
+            beats = beats[beats["district"].isin(districts["district"])]
+        if len(beats):
+            beat_shares = grid.cell_polygon_shares(cells, polygons(beats, "raw.beats"), size)
+            beat, _ = largest_cover(beat_shares, beats["beat"].to_numpy(), len(cells))
+    neighbourhood = np.full(len(cells), None, dtype=object)
+    if neighbourhoods is not None:
+        covers = grid.cell_polygon_shares(cells, polygons(neighbourhoods, "raw.neighbourhoods"), size)
+        neighbourhood, _ = largest_cover(covers, neighbourhoods["neighbourhood"].to_numpy(), len(cells))
+    return cells.assign(district=district, beat=beat, neighbourhood=neighbourhood,
+                        area_share=area_share)[CELLS_COLUMNS]
+
+
+def cells_for(config: AgencyConfig, layers: dict[str, pd.DataFrame | None],
+              incident_positions=None) -> pd.DataFrame:
+    """The cells of `config` from its layers (feed -> frame or None); with no polygon layer at all, the
+    jurisdiction derived from `incident_positions` (a callable returning incident x, y), with a warning."""
+    jurisdiction = layers.get("jurisdiction")
+    if all(layers.get(role) is None for role in POLYGON_ROLES):
+        if incident_positions is None:
+            raise ValueError("no polygon layer and no incidents to derive the jurisdiction from")
+        log.warning(derived_jurisdiction_warning(config))
+        jurisdiction = derived_jurisdiction(*incident_positions(), config.grid.cell_size)
+    return build_cells(layers.get("districts"), layers.get("beats"), config.grid.cell_size, config.districts,
+                       jurisdiction=jurisdiction, neighbourhoods=layers.get("neighbourhoods"),
+                       single_district=config.agency.slug)
+
+
+def incident_positions_from_files(config: AgencyConfig):
+    """A callable giving the x, y of every incident in the config's files (read through ingest's mapping)."""
+    def positions() -> tuple[np.ndarray, np.ndarray]:
+        from beatwise.ingest import read_mapped  # ingest imports geography: import it when called
+
+        frames = [read_mapped(config, "incidents", path).frame for path in config.feed_files("incidents")]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"x": [], "y": []})
+        return frame["x"].to_numpy(dtype=float), frame["y"].to_numpy(dtype=float)
+    return positions
 
 
 def write_cells(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> pd.DataFrame:
-    """(Re)build `raw.cells` from raw.districts and raw.beats; returns the table written."""
-    cells = build_cells(read_layer(con, "districts"), read_layer(con, "beats"), config.grid.cell_size,
-                        config.districts)
+    """(Re)build `raw.cells` from the polygon layers in the warehouse; returns the table written."""
+    layers = {role: optional_layer(con, config, role) for role in POLYGON_ROLES}
+    cells = cells_for(config, layers, incident_positions_from_files(config))
     replace_table(con, "raw.cells", cells, key="cell_id")
     return cells

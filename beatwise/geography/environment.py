@@ -1,7 +1,11 @@
 """What surrounds each cell: liquor-licensed premises, land use, event venues (`raw.cell_environment`).
 
-Distances and radii are in the agency CRS's units (feet for Chicago's EPSG:3435), measured from the
-cell's centre. A distance is NULL when the layer has no point at all.
+ENVIRONMENT_COLUMNS is the one list of the environment's columns: raw.cell_environment is written with
+them, dbt's dim_cells and feature macro read whichever columns that table has, and the forecast
+command's in-memory features take them from here. Distances are in metres (the `_m` columns), measured
+from the cell's centre; the "nearby" radius is the config's `environment.liquor_radius`. A feed the agency
+does not have (no liquor premises, no land use, no venues) leaves its columns NULL: the models then simply
+lack those features. A distance is also NULL when the layer has no point at all.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from beatwise.config.schema import AgencyConfig
+from beatwise.config.units import metres_per_unit
 from beatwise.geography import grid
-from beatwise.geography.layers import polygons, read_layer
+from beatwise.geography.layers import optional_layer, polygons
 from beatwise.warehouse import replace_table
 
 LAND_USE_CATEGORIES = ("residential", "commercial", "recreational")
-LIQUOR_RADIUS = 1000.0  # CRS units: 1,000 ft for Chicago
-ENVIRONMENT_COLUMNS = [
-    "cell_id", "liquor_premises_in_cell", "liquor_premises_within_1000ft", "distance_to_liquor",
-    *(f"{c}_share" for c in LAND_USE_CATEGORIES), "distance_to_venue",
-]
+LIQUOR_COLUMNS = ["liquor_premises_in_cell", "liquor_premises_nearby", "distance_to_liquor_m"]
+LAND_USE_COLUMNS = [f"{c}_share" for c in LAND_USE_CATEGORIES]
+VENUE_COLUMNS = ["distance_to_venue_m"]
+# The environment features of a cell, in order: the one list (see the module docstring).
+ENVIRONMENT_FEATURES = [*LIQUOR_COLUMNS, *LAND_USE_COLUMNS, *VENUE_COLUMNS]
+ENVIRONMENT_COLUMNS = ["cell_id", *ENVIRONMENT_FEATURES]
 
 
 def _points(frame: pd.DataFrame, where: str) -> np.ndarray:
@@ -71,28 +77,41 @@ def land_use_shares(cells: pd.DataFrame, land_use: pd.DataFrame, size: float) ->
     return shares
 
 
-def build_cell_environment(cells: pd.DataFrame, liquor_premises: pd.DataFrame, land_use: pd.DataFrame,
-                           venues: pd.DataFrame, size: float, radius: float = LIQUOR_RADIUS) -> pd.DataFrame:
+def build_cell_environment(cells: pd.DataFrame, liquor_premises: pd.DataFrame | None,
+                           land_use: pd.DataFrame | None, venues: pd.DataFrame | None, size: float,
+                           radius: float, metres_per_crs_unit: float = 1.0) -> pd.DataFrame:
     """The environment of each cell of `cells` (a raw.cells frame), one row per cell: ENVIRONMENT_COLUMNS.
 
+    `size` and `radius` are in CRS units; a layer given as None is a feed the agency does not have, and
+    its columns are NULL.
     - liquor_premises_in_cell: premises whose point falls in the cell;
-    - liquor_premises_within_1000ft: premises within `radius` CRS units (1,000 ft in Chicago) of the centre;
-    - distance_to_liquor / distance_to_venue: from the centre to the nearest premise / venue, CRS units;
+    - liquor_premises_nearby: premises within `radius` of the centre (the config's liquor_radius);
+    - distance_to_liquor_m / distance_to_venue_m: from the centre to the nearest premise / venue, metres;
     - residential_share, commercial_share, recreational_share: share of the cell's area, 0..1.
     """
     cells = cells.reset_index(drop=True)
     centres = cells[["x_center", "y_center"]].to_numpy(dtype=np.float64)
-    premises = _points(liquor_premises, "raw.liquor_premises")
-    venue_points = _points(venues, "raw.venues")
-    frame = pd.DataFrame({
-        "cell_id": cells["cell_id"],
-        "liquor_premises_in_cell": count_in_cells(cells, premises, size),
-        "liquor_premises_within_1000ft": count_within(centres, premises, radius),
-        "distance_to_liquor": nearest_distance(centres, premises),
-    })
-    frame = pd.concat([frame, land_use_shares(cells, land_use, size)], axis=1)
-    frame["distance_to_venue"] = nearest_distance(centres, venue_points)
+    frame = pd.DataFrame({"cell_id": cells["cell_id"]})
+    frame[ENVIRONMENT_FEATURES] = np.nan
+    if liquor_premises is not None:
+        premises = _points(liquor_premises, "raw.liquor_premises")
+        frame["liquor_premises_in_cell"] = count_in_cells(cells, premises, size)
+        frame["liquor_premises_nearby"] = count_within(centres, premises, radius)
+        frame["distance_to_liquor_m"] = nearest_distance(centres, premises) * metres_per_crs_unit
+    if land_use is not None:
+        frame[LAND_USE_COLUMNS] = land_use_shares(cells, land_use, size).to_numpy()
+    if venues is not None:
+        frame["distance_to_venue_m"] = nearest_distance(centres, _points(venues, "raw.venues")) * metres_per_crs_unit
     return frame[ENVIRONMENT_COLUMNS]
+
+
+def environment_of(cells: pd.DataFrame, layers: dict[str, pd.DataFrame | None],
+                   config: AgencyConfig) -> pd.DataFrame:
+    """build_cell_environment with the config's radius and units; `layers` maps feed -> frame or None."""
+    return build_cell_environment(
+        cells, layers.get("liquor_premises"), layers.get("land_use"), layers.get("venues"),
+        config.grid.cell_size, config.environment.liquor_radius, metres_per_unit(config.crs),
+    )
 
 
 def write_cell_environment(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> pd.DataFrame:
@@ -101,9 +120,7 @@ def write_cell_environment(con: duckdb.DuckDBPyConnection, config: AgencyConfig)
         cells = con.execute("select * from raw.cells").df()
     except duckdb.CatalogException as error:
         raise LookupError("raw.cells is missing from the warehouse: build the cells first") from error
-    environment = build_cell_environment(
-        cells, read_layer(con, "liquor_premises"), read_layer(con, "land_use"), read_layer(con, "venues"),
-        config.grid.cell_size,
-    )
+    layers = {feed: optional_layer(con, config, feed) for feed in ("liquor_premises", "land_use", "venues")}
+    environment = environment_of(cells, layers, config)
     replace_table(con, "raw.cell_environment", environment, key="cell_id")
     return environment

@@ -1,26 +1,28 @@
 """The boundary and point layers geography reads, as canonical frames (see beatwise.contracts).
 
 In the pipeline they come from the warehouse (`raw.districts`, `raw.beats`, ...), loaded by ingest.
-`layers_from_files` reads the same frames straight from an agency's feed files, unvalidated: for
-benchmarks and tests that measure geography alone.
+`layers_from_files` reads the same frames straight from an agency's feed files, through the one reader
+and mapping of ingest (unvalidated): for the forecast command, benchmarks and tests of geography alone.
+A layer the config does not have, or whose table is empty, is None: every role is optional.
 """
 
 from __future__ import annotations
-
-import json
 
 import duckdb
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from beatwise.config.schema import AgencyConfig
-from beatwise.contracts import normalise_beat, normalise_district
+from beatwise.contracts import CONTRACTS
 
+POLYGON_ROLES = ("jurisdiction", "districts", "beats", "neighbourhoods")
+POINT_AND_AREA_LAYERS = ("liquor_premises", "land_use", "venues")
 LAYERS = {
+    "jurisdiction": ["part_id", "name", "geometry_wkt"],
     "districts": ["district", "district_label", "geometry_wkt"],
     "beats": ["vintage", "beat", "district", "valid_from", "valid_to", "geometry_wkt"],
+    "neighbourhoods": ["neighbourhood", "geometry_wkt"],
     "liquor_premises": ["premise_id", "address", "x", "y"],
     "land_use": ["polygon_id", "category", "geometry_wkt"],
     "venues": ["venue_id", "venue", "x", "y"],
@@ -35,6 +37,15 @@ def read_layer(con: duckdb.DuckDBPyConnection, layer: str) -> pd.DataFrame:
     except duckdb.CatalogException as error:
         raise LookupError(f"raw.{layer} is missing from the warehouse: load the {layer} feed first") \
             from error
+
+
+def optional_layer(con: duckdb.DuckDBPyConnection, config: AgencyConfig, layer: str) -> pd.DataFrame | None:
+    """`raw.<layer>`'s canonical columns, or None when the config has no such feed or it holds no rows
+    (LookupError when a configured feed was never loaded)."""
+    if layer not in config.feeds:
+        return None
+    frame = read_layer(con, layer)
+    return frame if len(frame) else None
 
 
 def polygons(frame: pd.DataFrame, where: str) -> np.ndarray:
@@ -52,61 +63,27 @@ def polygons(frame: pd.DataFrame, where: str) -> np.ndarray:
     return geoms
 
 
-def layers_from_files(config: AgencyConfig) -> dict[str, pd.DataFrame]:
-    """The five layers of `config`, read from its feed files and projected to the agency CRS."""
-    transformers: dict[str, Transformer] = {}
+def layers_from_files(config: AgencyConfig) -> dict[str, pd.DataFrame | None]:
+    """Every layer of `config` (POLYGON_ROLES and POINT_AND_AREA_LAYERS), read from its feed files through
+    ingest's reader and mapping and projected to the agency CRS; None for a layer the config lacks."""
+    from beatwise.ingest import read_mapped  # ingest imports geography: import it when called
 
-    def to_agency(crs: str | None) -> Transformer:
-        crs = crs or "EPSG:4326"
-        if crs not in transformers:
-            transformers[crs] = Transformer.from_crs(crs, config.crs, always_xy=True)
-        return transformers[crs]
+    layers: dict[str, pd.DataFrame | None] = {}
+    for feed in (*POLYGON_ROLES, *POINT_AND_AREA_LAYERS):
+        files = config.feed_files(feed) if feed in config.feeds else []
+        frames = []
+        for path in files:
+            mapped = read_mapped(config, feed, path)
+            frames.append(mapped.frame.drop(index=mapped.rejections.rows))
+        frame = pd.concat(frames, ignore_index=True) if frames else None
+        if frame is not None and "geometry_wkt" in CONTRACTS[feed].columns:
+            frame = _parts_joined(frame, feed)
+        layers[feed] = frame[LAYERS[feed]] if frame is not None and len(frame) else None
+    return layers
 
-    def features(feed: str) -> list[tuple[dict, str, str]]:
-        """(properties, file name, WKT in the agency CRS) of every feature of a GeoJSON feed."""
-        spec = config.feeds[feed]
-        transformer = to_agency(spec.crs)
-        rows = []
-        for path in config.feed_files(feed):
-            doc = json.loads(path.read_text(encoding=spec.encoding))
-            geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in doc["features"]])
-            geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(*xy.T)))
-            rows += [(f["properties"], path.name, wkt)
-                     for f, wkt in zip(doc["features"], shapely.to_wkt(geoms), strict=True)]
-        return rows
 
-    def points(feed: str, key: str, label: str) -> pd.DataFrame:
-        spec = config.feeds[feed]
-        raw = pd.concat(pd.read_csv(p, dtype=str, encoding=spec.encoding) for p in config.feed_files(feed))
-        lon, lat = (pd.to_numeric(raw[spec.columns[c]]).to_numpy() for c in ("longitude", "latitude"))
-        x, y = to_agency(spec.crs).transform(lon, lat)
-        return pd.DataFrame({key: raw[spec.columns[key]].to_numpy(),
-                             label: raw[spec.columns[label]].to_numpy(), "x": x, "y": y})
+def _parts_joined(frame: pd.DataFrame, feed: str) -> pd.DataFrame:
+    from beatwise.ingest.validate import merge_geometry_parts
 
-    d_cols = config.feeds["districts"].columns
-    districts = pd.DataFrame([
-        {"district": normalise_district(p[d_cols["district"]]),
-         "district_label": p.get(d_cols.get("district_label")), "geometry_wkt": wkt}
-        for p, _, wkt in features("districts")])
-    beat_feed = config.feeds["beats"]
-    beat_rows = []
-    for p, name, wkt in features("beats"):
-        edition = beat_feed.editions.get(name)
-        beat_rows.append({
-            "vintage": edition.vintage if edition else (beat_feed.vintage or name),
-            "beat": normalise_beat(p[beat_feed.columns["beat"]]),
-            "district": normalise_district(p[beat_feed.columns["district"]]),
-            "valid_from": pd.Timestamp(edition.valid_from if edition else beat_feed.valid_from),
-            "valid_to": pd.Timestamp(edition.valid_to if edition else beat_feed.valid_to),
-            "geometry_wkt": wkt,
-        })
-    category = config.feeds["land_use"].columns.get("category", "category")
-    land_use = pd.DataFrame([{"polygon_id": str(i), "category": p[category], "geometry_wkt": wkt}
-                             for i, (p, _, wkt) in enumerate(features("land_use"))])
-    return {
-        "districts": districts,
-        "beats": pd.DataFrame(beat_rows),
-        "liquor_premises": points("liquor_premises", "premise_id", "address"),
-        "land_use": land_use,
-        "venues": points("venues", "venue_id", "venue"),
-    }
+    merged = merge_geometry_parts(frame, CONTRACTS[feed])
+    return frame.drop(index=merged).reset_index(drop=True)

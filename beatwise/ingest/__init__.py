@@ -20,10 +20,11 @@ from beatwise import audit, paths, policy
 from beatwise.config import AgencyConfig, Feed
 from beatwise.contracts import CONTRACTS
 from beatwise.ingest import canonical, read, upsert, validate
-from beatwise.ingest.read import SUFFIX_FORMATS, FeedError
+from beatwise.ingest.formats import POLYGON_FORMATS, format_of
+from beatwise.ingest.read import FeedError
 from beatwise.warehouse import table_exists
 
-__all__ = ["FeedError", "FeedLoad", "FileLoad", "feed_files", "load_feed", "load_file"]
+__all__ = ["FeedError", "FeedLoad", "FileLoad", "MappedFile", "feed_files", "load_feed", "load_file", "read_mapped"]
 
 
 @dataclass
@@ -43,6 +44,7 @@ class FileLoad:
     rows_removed: int = 0
     rows_quarantined: int = 0
     rows_merged: int = 0  # parts of one shape joined into its first row
+    identical_rows: int = 0  # rows alike in every column of a digested id (distinct or copies, per config)
     unknown_offence_codes: int = 0
     districts_from_beat: int = 0
     started_at: datetime | None = None
@@ -73,7 +75,7 @@ def feed_files(config: AgencyConfig, feed: str) -> list[tuple[Path, Feed]]:
     found = [(path, spec) for path in (config.feed_files(feed) if feed in config.feeds else [])]
     landing = paths.landing_dir() / feed
     for path in sorted(landing.glob("*")) if landing.is_dir() else []:
-        fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+        fmt = format_of(path)
         if fmt and path.is_file():
             found.append((path, spec.model_copy(update={"format": fmt})))
     return found
@@ -160,12 +162,37 @@ def load_file(
     return load
 
 
-def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed, load: FileLoad):
-    """Read, guard, map and validate one file: (rows to upsert, rows to quarantine, unknown offence codes)."""
+@dataclass
+class MappedFile:
+    """One file read through the config's mapping: source columns as read, canonical rows, their rejections."""
+
+    source: pd.DataFrame
+    frame: pd.DataFrame
+    rejections: validate.Rejections
+
+
+def read_mapped(
+    config: AgencyConfig,
+    feed: str,
+    path: Path,
+    spec: Feed | None = None,
+    limit: int | None = None,
+    fields: list[str] | None = None,
+) -> MappedFile:
+    """Read one file of `feed`, refuse personal data, and map it onto the contract's canonical columns.
+
+    The one path from a file to canonical rows: ingest, `config check` (with `limit`), the forecast
+    command and geography read every feed through it. `fields` reads only those canonical fields (and
+    the position), the others left empty: the forecast command's incidents. Raises FeedError for a file
+    refused whole."""
     contract = CONTRACTS[feed]
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower()) or spec.format or "csv"
-    found = read.source_columns(path, fmt, feed, spec.encoding)
-    forbidden = policy.forbidden_columns(found, spec.not_personal)
+    spec = spec or config.feeds[feed]  # type: ignore[index]
+    if fields is not None:
+        keep = {*fields, *canonical.POSITION}
+        spec = spec.model_copy(update={"columns": {k: v for k, v in spec.columns.items() if k in keep}})
+    fmt = format_of(path) or spec.format or "csv"
+    found = read.source_columns(path, fmt, feed, spec.encoding, spec.layer)
+    forbidden = policy.forbidden_columns(found, spec.not_personal, places=feed in policy.PLACE_FEEDS)
     if forbidden and spec.on_personal_data == "refuse":
         column, rule = next(iter(forbidden.items()))
         others = f" (also: {', '.join(list(forbidden)[1:])})" if len(forbidden) > 1 else ""
@@ -178,14 +205,25 @@ def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed
         )
     allowed = [c for c in found if c not in forbidden]
     needed = canonical.required_source_columns(feed, spec, contract, allowed)
-    if fmt == "geojson":
+    polygons = fmt in POLYGON_FORMATS
+    if polygons:
         needed.append(read.GEOMETRY)
-    source = read.read_source(path, fmt, feed, spec.encoding, columns=needed if fmt != "geojson" else None)
-    source = source[[c for c in source.columns if c in needed]].copy()  # forbidden columns never go further
-    load.rows_read = len(source)
-
+    source = read.read_source(
+        path, fmt, feed, spec.encoding, columns=None if polygons else needed, layer=spec.layer, limit=limit
+    )
+    source = source[[c for c in source.columns if c in needed]]  # forbidden columns never go further
     rejections = validate.Rejections()
     frame = canonical.to_canonical(source, feed, spec, contract, config, path, rejections)
+    return MappedFile(source, frame, rejections)
+
+
+def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed, load: FileLoad):
+    """Read, guard, map and validate one file: (rows to upsert, rows to quarantine, unknown offence codes)."""
+    contract = CONTRACTS[feed]
+    mapped = read_mapped(config, feed, path, spec)
+    source, frame, rejections = mapped.source, mapped.frame, mapped.rejections
+    load.rows_read = len(source)
+    load.identical_rows = frame.attrs.get("identical_rows", 0)
     if feed == "incidents" and table_exists(con, "raw", "beats"):
         beats = con.execute("select vintage, beat, district, valid_from, valid_to from raw.beats").df()
         load.districts_from_beat = canonical.fill_district_from_beats(frame, beats)

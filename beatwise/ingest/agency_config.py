@@ -1,6 +1,7 @@
 """Write the agency configuration into the warehouse, so that dbt maps incidents to crime types from it.
 
-Tables (replaced on each load): raw.crime_type_offences(crime_type, field, value),
+Tables (replaced on each load): raw.crime_type_offences(crime_type, rule_number, field, value, negated)
+(the matching rule as data: beatwise.policy.offence_rules),
 raw.crime_types(crime_type, source, severity, priority), raw.district_priorities(district, crime_type,
 weight), raw.shifts(shift_name, start_hour, hours). One audit record carries the config's digest.
 """
@@ -12,24 +13,19 @@ import pandas as pd
 
 from beatwise import audit
 from beatwise.config import AgencyConfig
-from beatwise.contracts import normalise_district, normalise_offence_code
+from beatwise.contracts import normalise_district
+from beatwise.policy import offence_rules
 
 
 def config_tables(config: AgencyConfig) -> dict[str, pd.DataFrame]:
     """The configuration as the rows of each raw table."""
-    offences = [
-        (name, match.field, normalise_offence_code(v) if match.field == "offence_code" else str(v))
-        for name, ct in config.crime_types.items()
-        for match in ct.offences
-        for v in match.values
-    ]
     priorities = [
         (normalise_district(d), ct, float(w))
         for d, weights in config.district_priorities.items()
         for ct, w in weights.items()
     ]
     return {
-        "crime_type_offences": pd.DataFrame(offences, columns=["crime_type", "field", "value"]),
+        "crime_type_offences": offence_rules(config.crime_types),
         "crime_types": pd.DataFrame(
             [(n, ct.source, float(ct.severity), float(ct.priority)) for n, ct in config.crime_types.items()],
             columns=["crime_type", "source", "severity", "priority"],
@@ -48,7 +44,7 @@ def config_tables(config: AgencyConfig) -> dict[str, pd.DataFrame]:
 
 
 DDL = {
-    "crime_type_offences": "crime_type varchar, field varchar, value varchar",
+    "crime_type_offences": "crime_type varchar, rule_number integer, field varchar, value varchar, negated integer",
     "crime_types": "crime_type varchar, source varchar, severity double, priority double",
     "district_priorities": "district varchar, crime_type varchar, weight double",
     "shifts": "shift_name varchar, start_hour integer, hours integer",

@@ -1,13 +1,16 @@
-"""Read one feed file (Parquet, the data portal's CSV export, GeoJSON) into a frame of its source columns.
+"""Read one feed file into a frame of its source columns: the one reader of every command.
 
-Whole-file problems (empty, truncated, wrongly encoded, unreadable) raise FeedError naming the file and
-where in it; nothing of such a file is loaded.
+Parquet; CSV plain, gzip-compressed or as the only CSV in a zip; GeoJSON; GeoPackage (through
+beatwise.ingest.geopackage, without GDAL). Whole-file problems (empty, truncated, wrongly encoded,
+unreadable) raise FeedError naming the file and where in it; nothing of such a file is loaded.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +19,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
 
-GEOMETRY = "__geometry__"  # the column a GeoJSON reader puts each feature's shapely geometry in
-SUFFIX_FORMATS = {".parquet": "parquet", ".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
+from beatwise.ingest import geopackage
+from beatwise.ingest.formats import SUFFIX_FORMATS, format_of
+
+GEOMETRY = "__geometry__"  # the column a polygon reader puts each feature's shapely geometry in
+__all__ = ["GEOMETRY", "SUFFIX_FORMATS", "FeedError", "format_of", "read_source", "source_columns"]
 
 
 class FeedError(Exception):
@@ -29,8 +35,20 @@ class FeedError(Exception):
         super().__init__(f"feed {feed!r}, file {self.file!r}: {message}{suffix}")
 
 
-def source_columns(path: Path, fmt: str, feed: str, encoding: str = "utf-8") -> list[str]:
+def source_columns(
+    path: Path, fmt: str, feed: str, encoding: str = "utf-8", layer: str | None = None
+) -> list[str]:
     """The column names a file offers, read cheaply (Parquet schema, CSV header, GeoJSON properties)."""
+    if not path.exists():
+        raise FeedError(feed, path, "file not found")
+    if fmt == "gpkg":
+        try:
+            return geopackage.attribute_columns(path, layer)
+        except geopackage.GeoPackageError as exc:
+            raise FeedError(feed, path, str(exc)) from exc
+    if fmt == "csv":
+        header = _decode(path, feed, encoding).split(b"\n", 1)[0].decode("utf-8").strip("\r")
+        return next(csv.reader([header])) if header.strip() else []
     if fmt == "parquet":
         try:
             return list(pq.read_schema(path).names)
@@ -45,18 +63,41 @@ def source_columns(path: Path, fmt: str, feed: str, encoding: str = "utf-8") -> 
 
 
 def read_source(
-    path: Path, fmt: str, feed: str, encoding: str = "utf-8", columns: list[str] | None = None
+    path: Path,
+    fmt: str,
+    feed: str,
+    encoding: str = "utf-8",
+    columns: list[str] | None = None,
+    layer: str | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """The file's rows as a frame (CSV values as text), indexed 0..n-1 in file order."""
+    """The file's rows as a frame (CSV values as text), indexed 0..n-1 in file order; `limit` keeps the
+    first rows only (config check reads a sample through the same path)."""
     if not path.exists():
         raise FeedError(feed, path, "file not found")
     if path.stat().st_size == 0:
         raise FeedError(feed, path, "the file is empty")
-    reader = {"parquet": _read_parquet, "csv": _read_csv, "geojson": _read_geojson}[fmt]
-    frame = reader(path, feed, encoding, columns)
+    if fmt == "gpkg":
+        frame = _read_geopackage(path, feed, layer)
+    else:
+        reader = {"parquet": _read_parquet, "csv": _read_csv, "geojson": _read_geojson}[fmt]
+        frame = reader(path, feed, encoding, columns)
     if frame.empty:
         raise FeedError(feed, path, "the file has no rows")
+    if limit is not None:
+        frame = frame.iloc[:limit]
     return frame.reset_index(drop=True)
+
+
+def _read_geopackage(path: Path, feed: str, layer: str | None) -> pd.DataFrame:
+    try:
+        attributes, geometries, crs = geopackage.read_layer(path, layer)
+    except geopackage.GeoPackageError as exc:
+        raise FeedError(feed, path, str(exc)) from exc
+    frame = attributes.astype(object).where(attributes.notna(), None)
+    frame[GEOMETRY] = geometries
+    frame.attrs["crs"] = crs
+    return frame
 
 
 def _read_parquet(path: Path, feed: str, encoding: str, columns: list[str] | None) -> pd.DataFrame:
@@ -67,9 +108,30 @@ def _read_parquet(path: Path, feed: str, encoding: str, columns: list[str] | Non
     return table.to_pandas()
 
 
+def _file_bytes(path: Path, feed: str) -> bytes:
+    """The bytes of a text export: as stored, gunzipped, or the one CSV inside a zip."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            return gzip.decompress(path.read_bytes())
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.namelist() if not m.endswith("/")]
+                csvs = [m for m in members if m.lower().endswith((".csv", ".txt"))] or members
+                if len(csvs) != 1:
+                    raise FeedError(feed, path, f"the zip holds {len(csvs)} CSV files ({', '.join(csvs)}); "
+                                    "beatwise reads a zip of exactly one")
+                return archive.read(csvs[0])
+    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+        raise FeedError(feed, path, f"not a readable compressed file ({exc})") from exc
+    return path.read_bytes()
+
+
 def _decode(path: Path, feed: str, encoding: str) -> bytes:
     """The file as UTF-8 bytes; a byte that is not valid in the declared encoding refuses the file."""
-    raw = path.read_bytes()
+    raw = _file_bytes(path, feed)
+    if not raw:
+        raise FeedError(feed, path, "the file is empty")
     try:
         text = raw.decode(
             "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding

@@ -31,7 +31,7 @@ create table if not exists raw.load_log (
     load_id varchar, feed varchar, file varchar, sha256 varchar, status varchar, error varchar,
     rows_read bigint, rows_inserted bigint, rows_updated bigint, rows_unchanged bigint, rows_removed bigint,
     rows_quarantined bigint, rows_merged bigint, unknown_offence_codes bigint, districts_from_beat bigint,
-    started_at timestamp, finished_at timestamp
+    started_at timestamp, finished_at timestamp, identical_rows bigint
 )"""
 
 
@@ -53,6 +53,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(f"create table if not exists raw.{contract.feed} ({', '.join(columns)})")
     con.execute(QUARANTINE_DDL)
     con.execute(LOAD_LOG_DDL)
+    con.execute("alter table raw.load_log add column if not exists identical_rows bigint")
 
 
 def _digest_sql(columns: list[str]) -> str:
@@ -105,6 +106,12 @@ def upsert(
             and not exists (select 1 from _incoming i where {on})""",
             [source_file],
         ).fetchall()[0][0]
+        # A renamed file with the same records keeps them: they now come from this file.
+        con.execute(
+            f"""update {table} t set _source_file = ? from _incoming i
+                where i._action = 'unchanged' and {on} and t._source_file <> ?""",
+            [source_file, source_file],
+        )
     if counts.get("update"):
         con.execute(f"delete from {table} t using _incoming i where i._action = 'update' and {on}")
     con.execute(

@@ -23,6 +23,7 @@ from beatwise.simulate.crime import KINDS, NO_DETERRENCE, CrimeParameters, Crime
 from beatwise.simulate.files import (
     write_city_layers,
     write_detections,
+    write_foreign_export,
     write_operations,
     write_parquet,
     write_weather,
@@ -31,6 +32,7 @@ from beatwise.simulate.operations import (
     FULL_COMPLIANCE,
     Compliance,
     Operations,
+    compliance_for,
     make_roster,
     pseudonym,
     simulate_operations,
@@ -53,12 +55,14 @@ __all__ = [
     "SyntheticCity",
     "build_city",
     "calls_for_service",
+    "compliance_for",
     "gunfire_detections",
     "incident_records",
     "make_roster",
     "pseudonym",
     "simulate_city",
     "simulate_operations",
+    "write_foreign_export",
     "write_operations",
 ]
 
@@ -71,14 +75,21 @@ def simulate_city(
     seed: int = 1,
     plan: CityPlan | None = None,
     params: CrimeParameters | None = None,
+    layout: str = "chicago",
 ) -> dict[str, int]:
     """Write a whole synthetic city into `out`: layers, weather, about `incidents` incidents in
-    [start, end) and their calls for service and gunfire detections. Returns rows written per file."""
+    [start, end) and their calls for service and gunfire detections. Returns rows written per file.
+
+    `layout="foreign"` writes only what a foreign service publishes: incidents and named divisions
+    (files.write_foreign_export)."""
     out = Path(out)
     city = build_city(plan, seed)
     params = (params or CrimeParameters()).scaled_to_incidents(city, incidents, start, end)
     events = CrimeProcess(city, params, seed).generate(start, end)
     records = incident_records(events, city)
+    if layout == "foreign":
+        write_foreign_export(city, records, out)
+        return {"incidents": len(records), "districts": len(city.district_boxes), "cells": len(city.cells)}
     detections = gunfire_detections(events, city, seed)
     calls = calls_for_service(events, city, seed)
     write_city_layers(city, out)

@@ -21,6 +21,7 @@ from beatwise.geography.grid import cell_ids
 
 CRS = "EPSG:3435"
 LAND_USES = ("residential", "commercial", "recreational")
+BAR_RADIUS = 1000.0  # feet (the city is in EPSG:3435): bars this close to a cell centre raise its risk
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class SyntheticCity:
     plan: CityPlan
     seed: int
     cells: pd.DataFrame  # cell_id, cell_col, cell_row, x_min.., x_center, y_center, district, beat,
-    #                                land_use, bars_within_1000ft, venue_distance, hotspot
+    #                                land_use, bars_nearby, venue_distance, hotspot
     premises: pd.DataFrame  # premise_id, address, x, y
     venues: pd.DataFrame  # venue_id, venue, x, y
     land_use: pd.DataFrame  # polygon_id, category, x_min, y_min, x_max, y_max
@@ -226,7 +227,7 @@ def build_city(plan: CityPlan | None = None, seed: int = 1) -> SyntheticCity:
     )
 
     xc, yc = cells["x_center"].to_numpy(), cells["y_center"].to_numpy()
-    cells["bars_within_1000ft"] = _count_within(xc, yc, bx, by, 1000.0)
+    cells["bars_nearby"] = _count_within(xc, yc, bx, by, BAR_RADIUS)
     cells["venue_distance"] = np.min(
         np.hypot(
             xc[:, None] - venues["x"].to_numpy()[None, :], yc[:, None] - venues["y"].to_numpy()[None, :]

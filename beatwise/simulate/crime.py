@@ -352,7 +352,7 @@ class CrimeProcess:
             "residential": (cells["land_use"] == "residential").to_numpy(float),
             "commercial": (cells["land_use"] == "commercial").to_numpy(float),
             "recreational": (cells["land_use"] == "recreational").to_numpy(float),
-            "bars": np.log1p(cells["bars_within_1000ft"].to_numpy(float)),
+            "bars": np.log1p(cells["bars_nearby"].to_numpy(float)),
             "hotspot": cells["hotspot"].to_numpy(float),
             "venue": np.exp(-cells["venue_distance"].to_numpy(float) / 3_000),
         }

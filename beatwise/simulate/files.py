@@ -15,10 +15,16 @@ Files and their source columns (the agency config maps them; see config/syntheti
 - patrol_activity/<name>.parquet, the officers' log: activity_no, vehicle_id, officer_key, mission_no,
   start_time, end_time, activity_code.
 - dose_truth/<name>.parquet: ground truth, not a feed: directed-patrol time per mission visit.
+
+`write_foreign_export` writes the same city as another police service would publish it (see
+config/foreign_city.yaml): occurrences.csv.gz without ids, a date (DD/MM/YYYY) and an hour column,
+offence and premises names, named divisions, WGS84 longitude/latitude; divisions.gpkg in UTM metres;
+no weather, environment, offence-code or field feeds.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -26,8 +32,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import shapely
 from pyproj import Transformer
 
+from beatwise.ingest.geopackage import write_layer
 from beatwise.simulate.city import SyntheticCity
 from beatwise.simulate.crime import KINDS
 from beatwise.simulate.operations import Operations
@@ -193,3 +201,53 @@ def _write_boxes(path: Path, boxes: pd.DataFrame, to_wgs84: Transformer, propert
         encoding="utf-8",
     )
     return path
+
+
+# How the foreign service names offences and premises (by the simulator's kinds and Chicago-style values).
+FOREIGN_OFFENCES = {
+    "THEFT": "Theft Under $5000", "BURGLARY": "Break and Enter", "MOTOR VEHICLE THEFT": "Theft of Motor Vehicle",
+    "ROBBERY": "Robbery", "HOMICIDE": "Homicide", "BATTERY": "Assault Causing Bodily Harm",
+    "ASSAULT": "Assault Causing Bodily Harm", "CRIMINAL DAMAGE": "Mischief", "NARCOTICS": "Drug Possession",
+}
+FOREIGN_DIVISIONS = ("Harbourfront", "Old Mill", "Northgate", "Riverside", "Eastlake", "Cedar Heights")
+FOREIGN_CRS = 32616  # WGS 84 / UTM zone 16N, metres: the zone of the synthetic city
+DETENTION_CENTRE = "Detention Centre"
+
+
+def foreign_division_names(districts) -> dict[str, str]:
+    """District number -> the foreign service's division name."""
+    return {str(d): FOREIGN_DIVISIONS[(int(d) - 1) % len(FOREIGN_DIVISIONS)] for d in districts}
+
+
+def write_foreign_export(city: SyntheticCity, records: pd.DataFrame, out: Path) -> dict[str, Path]:
+    """The city's incidents and divisions in a foreign service's layout (see the module docstring).
+
+    One theft in twenty is recorded in the detention centre (the config leaves those out by premises)."""
+    names = foreign_division_names(city.district_boxes["district"])
+    occurred = pd.to_datetime(records["Date"])
+    premises = records["Location Description"].astype(str).str.title()
+    thefts = np.flatnonzero(records["Primary Type"].to_numpy() == "THEFT")
+    premises.iloc[thefts[::20]] = DETENTION_CENTRE
+    frame = pd.DataFrame({
+        "OCC_DATE": occurred.dt.strftime("%d/%m/%Y"),
+        "OCC_HOUR": occurred.dt.hour,
+        "OFFENCE": records["Primary Type"].map(FOREIGN_OFFENCES).fillna(records["Primary Type"].str.title()),
+        "PREMISES_TYPE": premises,
+        "DIVISION": records["District"].astype(str).str.lstrip("0").map(names),
+        "LONG_WGS84": np.round(records["Longitude"].to_numpy(), 6),
+        "LAT_WGS84": np.round(records["Latitude"].to_numpy(), 6),
+    })
+    out.mkdir(parents=True, exist_ok=True)
+    incidents = out / "occurrences.csv.gz"
+    # mtime=0: the same city always gives the same bytes.
+    with incidents.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    to_utm = Transformer.from_crs(city.crs, f"EPSG:{FOREIGN_CRS}", always_xy=True)
+    boxes = city.district_boxes
+    polygons = [shapely.transform(shapely.box(r.x_min, r.y_min, r.x_max, r.y_max).segmentize(500.0),
+                                  lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1])))
+                for r in boxes.itertuples()]
+    attributes = pd.DataFrame({"DIVISION_NAME": boxes["district"].map(names),
+                               "DIV_CODE": "D" + boxes["district"].astype(str)})
+    divisions = write_layer(out / "divisions.gpkg", "police_divisions", attributes, polygons, FOREIGN_CRS)
+    return {"incidents": incidents, "districts": divisions}

@@ -25,7 +25,7 @@ import pandas as pd
 from beatwise.contracts import normalise_district
 from beatwise.geography.grid import cell_of, parse_cell_id
 
-FEET_PER_SECOND_PER_MPH = 5280 / 3600
+METRES_PER_SECOND_PER_MPH = 1609.344 / 3600
 OFF_LIST_TACTICS = ("area_check", "report_writing", "traffic_stop")
 CALL_TACTIC = "call_for_service"
 ROLL_CALL = "roll_call"
@@ -41,12 +41,35 @@ class Compliance:
     on_list_tactics: float = 0.9  # share of logged activities that use a recommended tactic
     answer_calls: float = 0.3  # share of the district's calls a directed-patrol unit picks up
     ping_interval_s: float = 30.0
-    gps_noise_ft: float = 16.0  # per axis: about 5 m
+    gps_noise_m: float = 4.8768  # per axis: 16 ft
     ping_loss: float = 0.005  # share of pings that never arrive
     speed_mph: tuple[float, float] = (18.0, 30.0)
+    # Metres in one unit of the CRS the positions are in (the international foot by default, in which
+    # the defaults are whole numbers); compliance_for(config) takes the agency's CRS and car speeds.
+    metres_per_unit: float = 0.3048
+
+    @property
+    def gps_noise(self) -> float:
+        """GPS noise per axis in CRS units."""
+        return self.gps_noise_m / self.metres_per_unit
+
+    def speed(self, mph: float) -> float:
+        """A speed in CRS units per second."""
+        return mph * METRES_PER_SECOND_PER_MPH / self.metres_per_unit
 
 
 FULL_COMPLIANCE = Compliance(skip=0.0, cut_short=0.0, dose_spread=0.05, answer_calls=0.0)
+
+
+def compliance_for(config, compliance: Compliance = Compliance()) -> Compliance:
+    """`compliance` in the agency's CRS, with the demo block's car speeds (the config's `demo.car_speeds`)."""
+    from dataclasses import replace
+
+    from beatwise.config.units import metres_per_unit
+
+    speeds = config.demo.car_speeds if config.demo else None
+    mph = tuple(s / METRES_PER_SECOND_PER_MPH for s in speeds) if speeds else compliance.speed_mph
+    return replace(compliance, metres_per_unit=metres_per_unit(config.crs), speed_mph=mph)
 
 
 @dataclass
@@ -235,7 +258,7 @@ class _UnitShift:
             compliance,
             rnd,
         )
-        self.speed = rnd.uniform(*compliance.speed_mph) * FEET_PER_SECOND_PER_MPH
+        self.speed = compliance.speed(rnd.uniform(*compliance.speed_mph))
         self.station = station
         self.t, self.x, self.y = 0.0, *self.station
         self.knots = [(0.0, *self.station)]
@@ -453,8 +476,8 @@ def _pings(
     knots = np.concatenate(tracks)
     knots[:, 0] += np.repeat(np.arange(len(tracks)) * gap, [len(t) for t in tracks])
     clock = owner * gap + offset
-    x = np.interp(clock, knots[:, 0], knots[:, 1]) + rng.normal(0, c.gps_noise_ft, owner.size)
-    y = np.interp(clock, knots[:, 0], knots[:, 2]) + rng.normal(0, c.gps_noise_ft, owner.size)
+    x = np.interp(clock, knots[:, 0], knots[:, 1]) + rng.normal(0, c.gps_noise, owner.size)
+    y = np.interp(clock, knots[:, 0], knots[:, 2]) + rng.normal(0, c.gps_noise, owner.size)
     del clock
     start_s = roster["shift_start"].to_numpy().astype("datetime64[s]").astype(np.int64)
     stamp = (start_s[owner] + offset.astype(np.int64)) * 1_000_000_000

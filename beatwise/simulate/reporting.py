@@ -147,7 +147,7 @@ def calls_for_service(
     n_other = rng.poisson(reporting.other_calls_per_incident * (events["kind"] != "gunfire").sum())
     cells = city.cells
     weight = np.where(cells["land_use"] == "recreational", 0.3, 1.0) * (
-        1 + np.log1p(cells["bars_within_1000ft"])
+        1 + np.log1p(cells["bars_nearby"])
     )
     cell = rng.choice(len(cells), n_other, p=(weight / weight.sum()).to_numpy())
     lo = events["occurred_at"].min() if len(events) else pd.Timestamp("2000-01-01")

@@ -233,14 +233,10 @@ select
     shifts.events_that_day,
     shifts.precipitation,
     shifts.snowfall,
-    shifts.temperature_max,
-    cells.liquor_premises_in_cell,
-    cells.liquor_premises_within_1000ft,
-    cells.distance_to_liquor,
-    cells.residential_share,
-    cells.commercial_share,
-    cells.recreational_share,
-    cells.distance_to_venue
+    shifts.temperature_max
+    {%- for column in environment_columns() %},
+    cells.{{ column }}
+    {%- endfor %}
 from keyed_requests as r
 left join features
     on features.series_key = r.series_key and features.request_shift = r.shift_number

@@ -11,22 +11,20 @@ import duckdb
 import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
-from beatwise.geography.cells import build_cells
-from beatwise.geography.environment import ENVIRONMENT_COLUMNS, build_cell_environment
+from beatwise.geography.cells import cells_for, incident_positions_from_files
+from beatwise.geography.environment import ENVIRONMENT_FEATURES, environment_of
 from beatwise.geography.layers import layers_from_files
 
 CELL_COLUMNS = ["cell_id", "cell_col", "cell_row", "x_min", "y_min", "x_max", "y_max", "district", "beat"]
-ENVIRONMENT = [c for c in ENVIRONMENT_COLUMNS if c != "cell_id"]
+ENVIRONMENT = ENVIRONMENT_FEATURES  # the one list: beatwise.geography.environment
 
 
-def cells_from_files(config: AgencyConfig) -> pd.DataFrame:
-    """The jurisdiction's cells and environment, computed from the config's boundary and layer files."""
+def cells_from_files(config: AgencyConfig, incident_positions=None) -> pd.DataFrame:
+    """The jurisdiction's cells and environment, computed from the config's boundary and layer files
+    (a jurisdiction without polygons is derived from the incidents, as the pipeline does)."""
     layers = layers_from_files(config)
-    size = config.grid.cell_size
-    cells = build_cells(layers["districts"], layers["beats"], size, config.districts)
-    environment = build_cell_environment(
-        cells, layers["liquor_premises"], layers["land_use"], layers["venues"], size
-    )
+    cells = cells_for(config, layers, incident_positions or incident_positions_from_files(config))
+    environment = environment_of(cells, layers, config)
     return _ordered(cells.merge(environment, on="cell_id", how="left"))
 
 

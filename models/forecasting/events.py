@@ -1,9 +1,10 @@
 """Incidents as events of the modelled crime types on the grid: (crime_type, cell_col, cell_row, occurred_at).
 
 Events come from the warehouse (`intermediate.int_incidents`) when the pipeline has built it, or straight
-from incident files read with the agency config's column mapping (the forecast command's `--incidents`,
-development and tests). The crime type mapping is the config's: an incident belongs to a crime type when
-its mapped field matches one of the listed values.
+from incident files (the forecast command's `--incidents`, development and tests). Files are read by
+ingest's one reader and mapping (`beatwise.ingest.read_mapped`: every format, built fields, projection)
+and matched to crime types by the one rule (`beatwise.policy.offence_rules` / `match_crime_types`) that
+dbt's int_incidents applies too.
 """
 
 from __future__ import annotations
@@ -16,85 +17,39 @@ import numpy as np
 import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
+from beatwise.geography.grid import cell_index
+from beatwise.ingest import read_mapped
+from beatwise.policy import match_crime_types, offence_rules
 
 EVENT_COLUMNS = ["crime_type", "cell_col", "cell_row", "occurred_at"]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _reader(path: Path, fmt: str) -> str:
-    if fmt == "parquet":
-        return f"read_parquet('{path.as_posix()}')"
-    if fmt == "csv":
-        return f"read_csv('{path.as_posix()}', all_varchar = true, header = true)"
-    raise ValueError(f"{path}: incidents must be Parquet or CSV, not {fmt!r}")
-
-
-def _crime_type_case(config: AgencyConfig, columns: dict[str, str]) -> list[tuple[str, str]]:
-    """One SQL predicate per crime type, from the config's offence matches."""
-    predicates = []
-    for name, crime_type in config.crime_types.items():
-        if crime_type.source != "incidents":
-            continue
-        parts = []
-        for match in crime_type.offences:
-            if match.field not in columns:
-                raise ValueError(
-                    f"crime_types.{name}: field {match.field!r} is not mapped in feeds.incidents.columns"
-                )
-            values = ", ".join("'" + v.replace("'", "''") + "'" for v in match.values)
-            parts.append(f"trim(cast({_quote(columns[match.field])} as varchar)) in ({values})")
-        predicates.append((name, " or ".join(parts)))
-    return predicates
+EVENT_FIELDS = ["incident_id", "occurred_at", "x", "y"]  # of an incident, besides the fields its rule matches
 
 
 def read_incident_files(config: AgencyConfig, files: Sequence[str | Path] | None = None) -> pd.DataFrame:
     """Events of the modelled crime types from incident files (default: the config's), deduplicated by id.
 
-    Rows without usable coordinates (missing or zero) or timestamps are dropped: they cannot be placed
-    on the grid. Files may be Parquet or CSV; CSV timestamps use the feed's `timestamp_format`.
+    Rows the mapping rejects (unreadable timestamps or coordinates) and rows without a location (missing
+    or zero) are dropped: they cannot be placed on the grid.
     """
-    feed = config.feeds["incidents"]
-    columns = feed.columns or {}
-    for needed in ("incident_id", "occurred_at", "x", "y"):
-        if needed not in columns:
-            raise ValueError(f"feeds.incidents.columns must map {needed!r}")
     paths = [Path(f) for f in files] if files else config.feed_files("incidents")
-    size = config.grid.cell_size
-    predicates = _crime_type_case(config, columns)
+    rules = offence_rules(config.crime_types)
+    severity = {name: ct.severity for name, ct in config.crime_types.items()}
     frames = []
-    with duckdb.connect() as con:
-        for path in paths:
-            if not path.exists():
-                raise FileNotFoundError(f"incident file not found: {path}")
-            fmt = {".parquet": "parquet", ".csv": "csv"}.get(path.suffix.lower(), feed.format)
-            occurred = _quote(columns["occurred_at"])
-            if fmt == "csv" and feed.timestamp_format:
-                ts = f"try_strptime({occurred}, '{feed.timestamp_format}')"
-            else:
-                ts = f"try_cast({occurred} as timestamp)"
-            x, y = (f"try_cast({_quote(columns[c])} as double)" for c in ("x", "y"))
-            unions = " union all ".join(
-                f"select '{name}' as crime_type, id, occurred_at, x, y from located where {pred}"
-                for name, pred in predicates
-            )
-            frame = con.execute(f"""
-                with located as (
-                    select cast({_quote(columns["incident_id"])} as varchar) as id, {ts} as occurred_at,
-                           {x} as x, {y} as y, *
-                    from {_reader(path, fmt)}
-                    where {x} is not null and {y} is not null and {x} <> 0 and {y} <> 0
-                )
-                select crime_type, id, occurred_at,
-                       cast(floor(x / {size}) as integer) as cell_col,
-                       cast(floor(y / {size}) as integer) as cell_row
-                from ({unions})
-                where occurred_at is not null
-            """).df()
-            frames.append(frame)
-    events = pd.concat(frames, ignore_index=True)
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"incident file not found: {path}")
+        mapped = read_mapped(config, "incidents", path, fields=[*EVENT_FIELDS, *rules["field"].unique()])
+        frame = mapped.frame.drop(index=mapped.rejections.rows)
+        frame = frame[frame["occurred_at"].notna() & (frame["x"] != 0) & (frame["y"] != 0)]
+        col, row, missing = cell_index(frame["x"].to_numpy(), frame["y"].to_numpy(), config.grid.cell_size)
+        frames.append(pd.DataFrame({
+            "crime_type": match_crime_types(frame, rules, severity).to_numpy(),
+            "id": frame["incident_id"].to_numpy(),
+            "occurred_at": frame["occurred_at"].to_numpy(),
+            "cell_col": col, "cell_row": row,
+        })[~missing])
+    events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*EVENT_COLUMNS, "id"])
+    events = events[events["crime_type"].notna()]
     # The same incident may appear in several files (overlapping extracts): keep it once per crime type.
     events = events.drop_duplicates(["crime_type", "id"]).drop(columns="id")
     return _ordered(events)

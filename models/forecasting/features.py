@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
 from beatwise.geography.calendar import holiday_calendar
+from beatwise.ingest import read_mapped
 from models.forecasting.cells import ENVIRONMENT
 from models.forecasting.history import ALL, MINUTES_PER_DAY, EventHistory, to_minutes
 from models.forecasting.shifts import shift_of_day
@@ -53,30 +53,23 @@ class Calendar:
 
 
 def load_calendar(config: AgencyConfig) -> Calendar:
-    """The calendar from the agency's holiday rules and its sports-events and weather feeds (if any)."""
+    """The calendar from the agency's holiday rules and its sports-events and weather feeds, read through
+    ingest's reader and mapping (beatwise.ingest.read_mapped); a feed the agency lacks leaves its features
+    missing."""
     calendar = Calendar(holidays=set(holiday_calendar(config)["date"]))
-    with duckdb.connect() as con:
-        if "sports_events" in config.feeds:
-            col = config.feeds["sports_events"].columns.get("starts_at", "starts_at")
-            for path in config.feed_files("sports_events"):
-                if path.exists():
-                    rows = con.execute(
-                        f"""select cast(try_cast(replace("{col}", 'Z', '') as timestamp) as date) d, count(*)
-                            from read_csv('{path.as_posix()}', all_varchar = true) group by 1"""
-                    ).fetchall()
-                    calendar.events_per_day.update({d: n for d, n in rows if d is not None})
-        if "weather_daily" in config.feeds:
-            cols = config.feeds["weather_daily"].columns
-            for path in config.feed_files("weather_daily"):
-                if path.exists():
-                    values = ", ".join(f'try_cast("{cols[w]}" as double)' for w in WEATHER)
-                    rows = con.execute(
-                        f"""select try_cast("{cols["date"]}" as date), {values}
-                            from read_csv('{path.as_posix()}', all_varchar = true)"""
-                    ).fetchall()
-                    calendar.weather.update(
-                        {r[0]: tuple(np.nan if v is None else v for v in r[1:]) for r in rows if r[0] is not None}
-                    )
+    for feed in ("sports_events", "weather_daily"):
+        for path in config.feed_files(feed) if feed in config.feeds else []:
+            if not path.exists():
+                continue
+            mapped = read_mapped(config, feed, path)
+            rows = mapped.frame.drop(index=mapped.rejections.rows)
+            if feed == "sports_events":
+                per_day = rows["starts_at"].dt.date.value_counts()
+                calendar.events_per_day.update({d: int(n) for d, n in per_day.items()})
+            else:
+                values = rows[list(WEATHER)].astype(float).to_numpy()
+                calendar.weather.update(
+                    {d.date(): tuple(float(v) for v in row) for d, row in zip(rows["date"], values, strict=True)})
     return calendar
 
 

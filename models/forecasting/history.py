@@ -161,6 +161,8 @@ class EventHistory:
     def last_time_at(self, crime_type: str, where: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Minute of the last event in grid cells `where` before `end`; -1 where there is none."""
         keys = self.keyed(crime_type)
+        if len(keys) == 0:  # a crime type without any event (yet): no last time anywhere
+            return np.full(len(where), -1, dtype=np.int64)
         i = np.searchsorted(keys, (where << 32) | end) - 1
         found = keys[np.maximum(i, 0)]
         return np.where((i >= 0) & ((found >> 32) == where), found & 0xFFFFFFFF, -1)

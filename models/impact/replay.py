@@ -19,7 +19,7 @@ import pandas as pd
 from beatwise import audit, paths
 from beatwise.config.schema import AgencyConfig
 from beatwise.ingest import load_feed
-from beatwise.simulate import Compliance, make_roster, simulate_operations
+from beatwise.simulate import compliance_for, make_roster, simulate_operations
 from beatwise.simulate.files import write_parquet
 from models.forecasting.history import MINUTES_PER_DAY, to_minutes
 from models.forecasting.pipeline import champion_forecasters, load_history
@@ -119,7 +119,7 @@ def simulate_recent_operations(
         roster,
         _calls(con),
         seed=seed,
-        compliance=Compliance(),
+        compliance=compliance_for(config),
         cell_size=config.grid.cell_size,
         cells=cells[["cell_id", "district"]],
     )

@@ -22,6 +22,7 @@ from dagster_dbt import (
 
 from beatwise import paths
 from beatwise.config import AgencyConfig
+from beatwise.config.units import metres_per_unit
 from beatwise.raw_layer import export_raw_layer
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
@@ -42,6 +43,11 @@ def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
         "sample_seed": config.forecasting.seed,
         "history_start": config.history_start.isoformat() if config.history_start else None,
         "history_end": config.history_end.isoformat() if config.history_end else None,
+        # Dosage distances in CRS units and the AVL speed limit (the SQL wants mph and CRS units a mile).
+        "dosage_buffer": config.dosage.buffer,
+        "dosage_bridge_seconds": config.dosage.bridge_seconds,
+        "dosage_max_speed_mph": round(config.dosage.max_speed * 3600 / 1609.344, 6),
+        "crs_units_per_mile": round(1609.344 / metres_per_unit(config.crs), 6),
     }
 
 

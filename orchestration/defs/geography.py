@@ -7,6 +7,7 @@ import time
 import dagster as dg
 
 from beatwise.geography import write_cell_environment, write_cells, write_holidays
+from beatwise.geography.layers import POLYGON_ROLES
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "geography"
@@ -14,10 +15,11 @@ GROUP = "geography"
 
 @dg.asset(
     key=["raw", "cells"],
-    deps=[dg.AssetKey(["raw", "districts"]), dg.AssetKey(["raw", "beats"])],
+    deps=[dg.AssetKey(["raw", role]) for role in POLYGON_ROLES],
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
-    description="The jurisdiction's grid cells, with the district and current beat covering most of each.",
+    description="The jurisdiction's grid cells, with the district, current beat and neighbourhood covering "
+    "most of each (every polygon role optional; without any, the jurisdiction derived from the incidents).",
 )
 def cells(agency: AgencyResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     config = agency.load()
@@ -30,6 +32,8 @@ def cells(agency: AgencyResource, warehouse: WarehouseResource) -> dg.Materializ
         "cell_size": config.grid.cell_size,
         "cells_per_district": dg.MetadataValue.json(per_district),
         "cells_without_beat": int(table["beat"].isna().sum()),
+        "jurisdiction": "derived from the incidents (no polygon layer)"
+        if all(role not in config.feeds for role in POLYGON_ROLES) else "from the polygon layers",
         "seconds": round(time.perf_counter() - started, 3),
     })
 

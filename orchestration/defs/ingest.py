@@ -39,6 +39,7 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
                 "rows_unchanged": result.total("rows_unchanged"),
                 "rows_quarantined": result.total("rows_quarantined"),
                 "rows_merged": result.total("rows_merged"),
+                "identical_rows": result.total("identical_rows"),
                 "unknown_offence_codes": sum(result.unknown_offence_codes.values()),
                 "districts_from_beat": result.total("districts_from_beat"),
                 "file_digests": dg.MetadataValue.json({f.file: f.sha256 for f in files}),

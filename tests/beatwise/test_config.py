@@ -18,6 +18,8 @@ data_root: {data}
 feeds:
   incidents:
     files: [incidents.parquet]
+    columns: {{incident_id: ID, occurred_at: Date, offence_code: IUCR, offence_name: Primary Type,
+              offence_group: FBI Code, x: X Coordinate, y: Y Coordinate}}
   offence_codes:
     files: [iucr_codes.csv]
     columns: {{offence_code: IUCR, offence_name: PRIMARY DESCRIPTION}}

@@ -65,7 +65,7 @@ def test_the_portal_csv_export_loads(con, chicago_config, spec):
     assert str(first).startswith("2016-06-01") and str(last).startswith("2016-06-30")
     assert districts == ["11"] and beats == 4
     stored = con.execute("select * from raw.incidents where incident_id = '10542538'").df().iloc[0]
-    assert stored["offence_code"] == "0420" and stored["offence_group"] == "04B" and stored["x"] == 1147578.0
+    assert stored["offence_code"] == "420" and stored["offence_group"] == "04B" and stored["x"] == 1147578.0
     assert str(stored["updated_at"]) == "2018-02-10 15:50:01"
 
 

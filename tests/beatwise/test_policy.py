@@ -57,3 +57,47 @@ def test_enforcement_driven_groups_and_offences_are_refused():
     assert where["crime_types.theft.offences[0].values[1]"] == policy.RULE_ENFORCEMENT
     assert where["crime_types.narcotics"] == policy.RULE_CRIME_TYPE
     assert "crime_types.aggravated_assault.offences[0].values[0]" not in where
+
+
+def _crime_types(yaml_text: str):
+    import yaml
+
+    from beatwise.config.schema import CrimeType
+
+    return {name: CrimeType.model_validate(spec) for name, spec in yaml.safe_load(yaml_text).items()}
+
+
+def test_crime_types_match_several_fields_case_insensitively():
+    """A theft in a detention centre is left out; an assault counts only on the street; case and outer
+    spaces never matter; an incident met by two types is the more severe one."""
+    import pandas as pd
+
+    crime_types = _crime_types("""
+        theft:
+          severity: 1
+          offences: [{field: offence_name, values: [Theft], unless: {location_description: [jail / lock-up facility]}}]
+        aggravated_assault:
+          severity: 5
+          offences:
+            - {field: offence_name, values: [ASSAULT], where: {location_description: [street, sidewalk]}}
+            - {field: offence_code, values: ["0420"]}
+    """)
+    incidents = pd.DataFrame({
+        "offence_name": ["THEFT", " theft ", "THEFT", "ASSAULT", "ASSAULT", "THEFT", None],
+        "offence_code": ["0810", "0810", "0810", "0560", "0560", "420", None],
+        "location_description": ["STREET", None, "JAIL / LOCK-UP FACILITY", "Sidewalk", "RESIDENCE", "X", None],
+    })
+    rules = policy.offence_rules(crime_types)
+    assert set(rules.columns) == set(policy.RULE_COLUMNS)
+    found = policy.match_crime_types(incidents, rules, {"theft": 1, "aggravated_assault": 5})
+    assert found.tolist() == ["theft", "theft", None, "aggravated_assault", None, "aggravated_assault", None]
+
+
+def test_premises_values_are_not_read_as_offences():
+    """'LIQUOR STORE' names a place: a rule may require or exclude it without the enforcement refusal."""
+    spec = {"theft": {"offences": [{"field": "offence_name", "values": ["THEFT"],
+                                    "where": {"location_description": ["LIQUOR STORE"]}}]}}
+    assert policy.check_crime_type_mappings(spec) == []
+    spec["theft"]["offences"][0]["where"] = {"offence_description": ["POSSESSION OF CANNABIS"]}
+    (violation,) = policy.check_crime_type_mappings(spec)
+    assert violation.where == "crime_types.theft.offences[0].where.offence_description[0]"

@@ -44,7 +44,7 @@ def test_geography_assets_declare_their_dependencies():
     def deps(asset: dg.AssetsDefinition) -> set[str]:
         return {key.to_user_string() for key in asset.dependency_keys}
 
-    assert deps(geography.cells) == {"raw/districts", "raw/beats"}
+    assert deps(geography.cells) == {"raw/jurisdiction", "raw/districts", "raw/beats", "raw/neighbourhoods"}
     assert deps(geography.cell_environment) == {
         "raw/cells", "raw/liquor_premises", "raw/land_use", "raw/venues"}
     assert deps(geography.holidays) == set()

@@ -23,21 +23,47 @@ crime_types as (
     select crime_type, severity from {{ source('raw', 'crime_types') }} where source = 'incidents'
 ),
 
-offences as (
-    select o.crime_type, o.field, upper(trim(o.value)) as value, t.severity
+-- The matching rule as data (beatwise.policy.offence_rules, held equal to Python's match_crime_types by
+-- tests/dbt/test_crime_type_matching.py): an incident meets a rule when each of the rule's accepted
+-- fields holds one of its values (negated = 0) and no excluded field does (negated = 1); case-insensitive.
+conditions as (
+    select o.crime_type, o.rule_number, o.field, upper(trim(o.value)) as value, o.negated, t.severity
     from {{ source('raw', 'crime_type_offences') }} as o
     inner join crime_types as t on t.crime_type = o.crime_type
 ),
 
-matches as (
-    {%- for field in ['offence_code', 'offence_name', 'offence_group'] %}
-    select i.incident_id, o.crime_type, o.severity
-    from incidents as i
-    inner join offences as o on o.field = '{{ field }}' and o.value = i.{{ field }}
+rules as (
+    select crime_type, rule_number, severity,
+           count(distinct case when negated = 0 then field end) as fields_required
+    from conditions
+    group by crime_type, rule_number, severity
+),
+
+incident_values as (
+    {%- for field in ['offence_code', 'offence_name', 'offence_description', 'offence_group', 'location_description'] %}
+    select incident_id, '{{ field }}' as field, upper(trim({{ field }})) as value from incidents
+    where {{ field }} is not null
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+),
+
+rule_hits as (
+    select
+        v.incident_id, c.crime_type, c.rule_number,
+        count(distinct case when c.negated = 0 then c.field end) as fields_met,
+        sum(c.negated) as exclusions
+    from incident_values as v
+    inner join conditions as c on c.field = v.field and c.value = v.value
+    group by v.incident_id, c.crime_type, c.rule_number
+),
+
+matches as (
+    select distinct h.incident_id, h.crime_type, r.severity
+    from rule_hits as h
+    inner join rules as r on r.crime_type = h.crime_type and r.rule_number = h.rule_number
+    where h.fields_met = r.fields_required and h.exclusions = 0
 ),
 
 -- An incident matched by two crime types counts as the more severe one (then the first by name).

@@ -1,4 +1,6 @@
 -- The jurisdiction grid with each cell's environment; cell_number (0..n-1) indexes cells for sampling.
+-- The environment columns are raw.cell_environment's (see macros/environment.sql); NULL where the agency
+-- has no such feed.
 select
     cells.cell_id,
     cells.cell_col,
@@ -14,12 +16,9 @@ select
     cells.district,
     cells.beat,
     cells.area_share,
-    coalesce(env.liquor_premises_in_cell, 0) as liquor_premises_in_cell,
-    coalesce(env.liquor_premises_within_1000ft, 0) as liquor_premises_within_1000ft,
-    env.distance_to_liquor,
-    coalesce(env.residential_share, 0) as residential_share,
-    coalesce(env.commercial_share, 0) as commercial_share,
-    coalesce(env.recreational_share, 0) as recreational_share,
-    env.distance_to_venue
+    {%- for column in environment_columns() %}
+    env.{{ column }},
+    {%- endfor %}
+    cells.neighbourhood
 from {{ source('raw', 'cells') }} as cells
 left join {{ source('raw', 'cell_environment') }} as env on env.cell_id = cells.cell_id
