@@ -19,6 +19,7 @@ select
     {%- for column in environment_columns() %}
     env.{{ column }},
     {%- endfor %}
-    cells.neighbourhood
+    -- text like every id; a jurisdiction without neighbourhoods writes an untyped column of nulls
+    cast(cells.neighbourhood as {{ dbt.type_string() }}) as neighbourhood
 from {{ source('raw', 'cells') }} as cells
 left join {{ source('raw', 'cell_environment') }} as env on env.cell_id = cells.cell_id
