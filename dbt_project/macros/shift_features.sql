@@ -218,7 +218,7 @@ select
     coalesce(features.n_{{ name }}_{{ w }}d, 0) as n_{{ name }}_{{ w }}d,
     {%- endfor %}
     {%- endfor %}
-    {{ dbt.datediff('last_events.last_at', 'r.shift_start', 'minute') }} / 1440.0 as days_since_last,
+    {{ as_double(dbt.datediff('last_events.last_at', 'r.shift_start', 'minute')) }} / 1440 as days_since_last,
     {%- for w in all_type_windows %}
     coalesce(features.n_all_cell_{{ w }}d, 0) as n_all_cell_{{ w }}d,
     {%- endfor %}

@@ -4,7 +4,7 @@
 {% macro column_type(kind) -%}
     {%- if kind == 'string' -%} {{ dbt.type_string() }}
     {%- elif kind == 'timestamp' -%} {{ dbt.type_timestamp() }}
-    {%- elif kind == 'float' -%} {{ dbt.type_float() }}
+    {%- elif kind == 'float' -%} {{ type_double() }}
     {%- elif kind == 'int' -%} {{ dbt.type_int() }}
     {%- elif kind == 'date' -%} date
     {%- else -%} {{ exceptions.raise_compiler_error("unknown column kind " ~ kind) }}

@@ -23,6 +23,7 @@ from dagster_dbt import (
 from beatwise import paths
 from beatwise.config import AgencyConfig
 from beatwise.config.units import metres_per_unit
+from beatwise.raw_layer import export_raw_layer
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 DBT_PROJECT_DIR = paths.PROJECT_ROOT / "dbt_project"
@@ -82,6 +83,11 @@ def warehouse_models(
 ):
     # profiles.yml reads the DuckDB file from BEATWISE_WAREHOUSE; the dbt subprocess inherits it.
     os.environ["BEATWISE_WAREHOUSE"] = warehouse.file
+    # On another engine (BEATWISE_DBT_TARGET=spark...), the models read the raw layer from its Parquet export.
+    if folder := os.environ.get("BEATWISE_RAW_PARQUET"):
+        with warehouse.connect() as con:
+            tables = export_raw_layer(con, folder)
+        context.log.info(f"raw layer exported to {folder}: {len(tables)} tables")
     yield from dbt.cli(dbt_build_args(agency.load()), context=context).stream()
 
 

@@ -5,7 +5,8 @@ select
     cells.cell_id,
     cells.cell_col,
     cells.cell_row,
-    row_number() over (order by cells.cell_id) - 1 as cell_number,
+    -- a bigint everywhere (Spark's row_number is an int): the sampling hash multiplies it by large primes
+    cast(row_number() over (order by cells.cell_id) - 1 as {{ dbt.type_bigint() }}) as cell_number,
     cells.x_min,
     cells.y_min,
     cells.x_max,
@@ -18,6 +19,7 @@ select
     {%- for column in environment_columns() %}
     env.{{ column }},
     {%- endfor %}
-    cells.neighbourhood
+    -- text like every id; a jurisdiction without neighbourhoods writes an untyped column of nulls
+    cast(cells.neighbourhood as {{ dbt.type_string() }}) as neighbourhood
 from {{ source('raw', 'cells') }} as cells
 left join {{ source('raw', 'cell_environment') }} as env on env.cell_id = cells.cell_id

@@ -23,13 +23,13 @@ spanned as (
 
 days as (
     select
-        cast({{ dbt.dateadd('day', 'numbers.generated_number - 2', 'bounds.first_day') }} as date) as day,
+        cast({{ dbt.dateadd('day', '(numbers.generated_number - 2)', 'bounds.first_day') }} as date) as day,
         bounds.first_day,
         bounds.history_start,
         bounds.last_history_day
     from ({{ dbt.generate_series(40000) }}) as numbers
     cross join spanned as bounds
-    where {{ dbt.dateadd('day', 'numbers.generated_number - 2', 'bounds.first_day') }} <= {{ dbt.dateadd(
+    where {{ dbt.dateadd('day', '(numbers.generated_number - 2)', 'bounds.first_day') }} <= {{ dbt.dateadd(
         'day', var('horizon_days'),
         'case when bounds.last_incident_day > bounds.last_history_day then bounds.last_incident_day'
         ~ ' else bounds.last_history_day end') }}
@@ -43,10 +43,11 @@ shift_hours as (
     {%- endfor %}
 ),
 
+-- Intervals in parentheses: dbt-spark's dateadd multiplies the interval into seconds as written.
 shifts as (
     select
         cast({{ dbt.dateadd('hour', 'shift_hours.start_hour', 'days.day') }} as {{ dbt.type_timestamp() }}) as shift_start,
-        cast({{ dbt.dateadd('hour', 'shift_hours.start_hour + shift_hours.hours', 'days.day') }}
+        cast({{ dbt.dateadd('hour', '(shift_hours.start_hour + shift_hours.hours)', 'days.day') }}
             as {{ dbt.type_timestamp() }}) as shift_end,
         days.day,
         shift_hours.shift_of_day,

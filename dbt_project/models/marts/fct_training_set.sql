@@ -40,7 +40,7 @@ cell_draws as (
         cells.cell_id,
         cells.cell_number,
         least(
-            cast(ceiling(1.0 * {{ base_draws }} / cell_total.cell_count) as {{ dbt.type_bigint() }})
+            cast(ceiling({{ as_double(base_draws) }} / cell_total.cell_count) as {{ dbt.type_bigint() }})
                 + {{ per_positive }} * coalesce(busy.positive_shifts, 0),
             {{ max_draws }}
         ) as draw_count
@@ -86,7 +86,7 @@ drawn as (
 zeros as (
     select
         drawn.crime_type, drawn.cell_id, shifts.shift_start,
-        1.0 / (1.0 - power(1.0 - 1.0 / history.shift_count, drawn.draw_count)) as inverse_probability
+        1 / (1 - power(1 - {{ as_double(1) }} / history.shift_count, drawn.draw_count)) as inverse_probability
     from drawn
     cross join history
     inner join {{ ref('dim_shifts') }} as shifts on shifts.shift_number = drawn.shift_number
@@ -108,12 +108,12 @@ zero_totals as (
     cross join history
 )
 
-select crime_type, cell_id, shift_start, incident_count, cast(1 as double precision) as sample_weight
+select crime_type, cell_id, shift_start, incident_count, {{ as_double(1) }} as sample_weight
 from positives
 
 union all
 select zeros.crime_type, zeros.cell_id, zeros.shift_start, 0,
-       cast(zeros.inverse_probability * zero_totals.zero_count / zero_totals.sampled_weight as double precision)
+       {{ as_double('zeros.inverse_probability * zero_totals.zero_count / zero_totals.sampled_weight') }}
 from zeros
 inner join zero_totals on zero_totals.crime_type = zeros.crime_type
 {% endset %}

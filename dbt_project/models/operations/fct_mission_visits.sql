@@ -31,7 +31,7 @@ select
     min(shift_start) as shift_start,
     min(entered_at) as arrived_at,
     max(left_at) as departed_at,
-    sum(interval_seconds) / 60.0 as minutes_inside,
+    {{ as_double('sum(interval_seconds)') }} / 60 as minutes_inside,
     count(*) as intervals
 from numbered
 group by mission_id, unit_id, visit_number

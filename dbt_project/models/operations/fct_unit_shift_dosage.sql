@@ -9,8 +9,10 @@
 with pings as (
     select unit_id, shift_start, district,
            count(*) as usable_pings,
-           sum(case when interval_seconds <= {{ bridge }} then interval_seconds else 0 end) / 60.0 as tracked_minutes,
-           sum(case when interval_seconds > {{ bridge }} then interval_seconds else 0 end) / 60.0 as gap_minutes
+           {{ as_double('sum(case when interval_seconds <= ' ~ bridge ~ ' then interval_seconds else 0 end)') }} / 60
+               as tracked_minutes,
+           {{ as_double('sum(case when interval_seconds > ' ~ bridge ~ ' then interval_seconds else 0 end)') }} / 60
+               as gap_minutes
     from {{ ref('int_avl_pings') }}
     where flag_reason is null
     group by unit_id, shift_start, district
@@ -48,7 +50,7 @@ activity as (
 ),
 
 presence as (
-    select unit_id, shift_start, mission_id, sum(interval_seconds) / 60.0 as minutes
+    select unit_id, shift_start, mission_id, {{ as_double('sum(interval_seconds)') }} / 60 as minutes
     from {{ ref('int_mission_presence') }}
     group by unit_id, shift_start, mission_id
 ),

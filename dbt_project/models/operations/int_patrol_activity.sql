@@ -22,7 +22,7 @@ select
     staged.started_at,
     staged.ended_at,
     {{ shift_start_of('staged.started_at') }} as shift_start,
-    {{ dbt.datediff('staged.started_at', 'staged.ended_at', 'second') }} / 60.0 as minutes,
+    {{ as_double(dbt.datediff('staged.started_at', 'staged.ended_at', 'second')) }} / 60 as minutes,
     staged.tactic,
     case
         when staged.tactic in ({% for t in call_tactics %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})

@@ -13,7 +13,7 @@ driven as (
         -- crime_types is JSON written as {"type": share, ...}: read this type's share portably.
         cast({{ dbt.split_part(dbt.split_part("replace(dosage.crime_types, '}', ',')",
                                               dbt.concat(["'\"'", 'types.crime_type', "'\": '"]), 2),
-                               "','", 1) }} as {{ dbt.type_float() }}) as share
+                               "','", 1) }} as {{ type_double() }}) as share
     from {{ ref('fct_mission_dosage') }} as dosage
     inner join types
         on dosage.crime_types like {{ dbt.concat(["'%\"'", 'types.crime_type', "'\"%'"]) }}
