@@ -7,7 +7,6 @@ import json
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from beatwise import paths
 from dashboards import auth, data, maps
@@ -90,7 +89,7 @@ st.dataframe(
 )
 if packet_html.exists():
     with st.expander("Packet preview", expanded=True):
-        components.html(packet_html.read_text(encoding="utf-8"), height=640, scrolling=True)
+        st.iframe(packet_html.read_text(encoding="utf-8"), height=640)
 else:
     st.caption("The planner has not written this shift's packets yet; the table above is from the plan.")
 
@@ -109,7 +108,7 @@ if html_file.exists():
     d.download_button("Mission briefing (HTML)", html_file.read_text(encoding="utf-8"), file_name=html_file.name,
                       mime="text/html", key="mission_html")
     with st.expander("Mission briefing preview"):
-        components.html(html_file.read_text(encoding="utf-8"), height=700, scrolling=True)
+        st.iframe(html_file.read_text(encoding="utf-8"), height=700)
 if geojson_file.exists():
     e.download_button("Mission area and nearby incidents (GeoJSON)", geojson_file.read_text(encoding="utf-8"),
                       file_name=geojson_file.name, mime="application/geo+json", key="mission_geojson")

@@ -115,6 +115,8 @@ def driver_text(feature: str, crime_type: str, values: dict, cell_metres: float,
     start = pd.Timestamp(shift_start)
     value = values.get(feature)
     known = value is not None and not (isinstance(value, float) and not np.isfinite(value))
+    n = values.get("nbhd_n_28")
+    near_28 = _count(n, crime_type) if n is not None and np.isfinite(n) else crime_words(crime_type, 2)
     texts = {
         "days_since_last": (f"the last {crime_words(crime_type, 1)} here {value:.0f} days ago" if known
                             else f"how recently a {crime_words(crime_type, 1)} happened here"),
@@ -139,8 +141,8 @@ def driver_text(feature: str, crime_type: str, values: dict, cell_metres: float,
                      f" in {square} in the last 28 days",
         "prior_364d": f"{_count(values['n_364'], crime_type) if 'n_364' in values else crime_words(crime_type, 2)}"
                       f" in {square} in the last year",
-        "kernel_decay": f"{crime_words(crime_type, 2)} in and around {square}, the most recent counting most",
-        "prospective_hotspot": f"{crime_words(crime_type, 2)} close by in the last weeks (repeats follow them)",
+        "kernel_decay": f"{near_28} within {around} in the last 28 days, the most recent counting most",
+        "prospective_hotspot": f"{near_28} within {around} in the last 28 days (repeats follow them)",
     }
     if feature in LAND_USE:
         share = f" ({value:.0%} of the square)" if known else ""
@@ -148,17 +150,15 @@ def driver_text(feature: str, crime_type: str, values: dict, cell_metres: float,
     return texts.get(feature, feature.replace("_", " "))
 
 
-def cell_values(cell_id: str, crime_type: str, own: pd.DataFrame, nbhd: pd.DataFrame, all_types: pd.DataFrame,
-                environment: dict) -> dict:
-    """The values `driver_text` reads for one cell and crime type (frames indexed by cell_id, crime_type;
-    all_types by cell_id)."""
-    values = dict(environment)
-    key = (cell_id, crime_type)
+def cell_values(cell_id: str, crime_type: str, own: dict, nbhd: dict, all_types: dict, environment: dict) -> dict:
+    """The values `driver_text` reads for one cell and crime type (dicts keyed by (cell_id, crime_type);
+    all_types by cell_id; each value a dict of counts)."""
     base = {f"n_{w}": 0.0 for w in WINDOWS} | {"n_same_shift_364": 0.0}
-    values.update(own.loc[key].to_dict() if key in own.index else base)
-    values.update({f"nbhd_{k}": v for k, v in (nbhd.loc[key].to_dict() if key in nbhd.index else base).items()})
-    values.update({f"all_{k}": v for k, v in (all_types.loc[cell_id].to_dict() if cell_id in all_types.index
-                                              else base).items()})
+    key = (cell_id, crime_type)
+    values = dict(environment)
+    values.update(own.get(key, base))
+    values.update({f"nbhd_{k}": v for k, v in nbhd.get(key, base).items()})
+    values.update({f"all_{k}": v for k, v in all_types.get(cell_id, base).items()})
     return values
 
 
@@ -172,17 +172,19 @@ def explain_drivers(drivers: pd.DataFrame, counts: pd.DataFrame, cells: pd.DataF
         return pd.Series([], dtype=object, index=drivers.index)
     window = counts[pd.to_datetime(counts["shift_start"]) >= pd.Timestamp(shift_start) - timedelta(days=365)]
     recent = recent_counts(window, shift_start)
-    own = recent.set_index(["cell_id", "crime_type"]).drop(columns=["days_since_last"])
-    days = recent.set_index(["cell_id", "crime_type"])["days_since_last"]
-    nbhd = neighbourhood_counts(recent.drop(columns=["days_since_last"]), cells).set_index(["cell_id", "crime_type"])
-    all_types = own.groupby(level="cell_id").sum()
+    counts_only = recent.drop(columns=["days_since_last"])
+    own_frame = counts_only.set_index(["cell_id", "crime_type"])
+    own = own_frame.to_dict("index")
+    days = recent.set_index(["cell_id", "crime_type"])["days_since_last"].to_dict()
+    nbhd = neighbourhood_counts(counts_only, cells).set_index(["cell_id", "crime_type"]).to_dict("index")
+    all_types = own_frame.groupby(level="cell_id").sum().to_dict("index")
     env_columns = [c for c in cells.columns if c not in ("cell_id", "cell_col", "cell_row")]
-    env = cells.set_index("cell_id")[env_columns]
+    env = {cell: {k: v for k, v in row.items() if pd.notna(v)}
+           for cell, row in cells.drop_duplicates("cell_id").set_index("cell_id")[env_columns].to_dict("index").items()}
     texts = []
-    for row in drivers.itertuples():
-        environment = env.loc[row.cell_id].dropna().to_dict() if row.cell_id in env.index else {}
-        values = cell_values(row.cell_id, row.crime_type, own, nbhd, all_types, environment)
-        if (row.cell_id, row.crime_type) in days.index:
-            values["days_since_last"] = float(days.loc[(row.cell_id, row.crime_type)])
-        texts.append(driver_text(row.feature, row.crime_type, values, cell_metres, shift_start))
+    for cell_id, crime_type, feature in zip(drivers["cell_id"], drivers["crime_type"], drivers["feature"], strict=True):
+        values = cell_values(cell_id, crime_type, own, nbhd, all_types, env.get(cell_id, {}))
+        if (cell_id, crime_type) in days:
+            values["days_since_last"] = float(days[(cell_id, crime_type)])
+        texts.append(driver_text(feature, crime_type, values, cell_metres, shift_start))
     return pd.Series(texts, index=drivers.index, dtype=object)

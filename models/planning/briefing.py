@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import pyproj
 
 from beatwise import paths
 from beatwise.config.schema import AgencyConfig
@@ -27,6 +26,7 @@ from beatwise.config.units import metres_per_unit as crs_metres
 from beatwise.warehouse import table_exists
 from models.forecasting.explain import explain_drivers
 from models.planning import packets
+from models.planning.packets import rows_of, transformer
 from models.planning.store import read_cells
 
 QUARTER_MILE_METRES = 402.336
@@ -80,7 +80,7 @@ def svg_map(cell: pd.Series, cells: pd.DataFrame, incidents: pd.DataFrame, radiu
         & (cells["y_max"] > cy - half)
         & (cells["y_min"] < cy + half)
     ]
-    for c in near.itertuples():
+    for c in rows_of(near):
         x0, y0 = px(c.x_min, c.y_max)
         mine = c.cell_id == cell["cell_id"]
         size = round((c.x_max - c.x_min) * scale, 1)
@@ -94,7 +94,7 @@ def svg_map(cell: pd.Series, cells: pd.DataFrame, incidents: pd.DataFrame, radiu
         f'<circle cx="{ox}" cy="{oy}" r="{round(radius * scale, 1)}" fill="none" stroke="#555" '
         f'stroke-dasharray="4 3"/>'
     )
-    for i, inc in enumerate(incidents.itertuples(), start=1):
+    for i, inc in enumerate(rows_of(incidents), start=1):
         x, y = px(inc.x, inc.y)
         parts.append(
             f'<circle cx="{x}" cy="{y}" r="4" fill="{COLOURS.get(inc.crime_type, "#333")}"/>'
@@ -126,12 +126,12 @@ def briefing_html(
     rows = "".join(
         f"<tr><td>{i}</td><td>{e(r.crime_type.replace('_', ' '))}</td>"
         f"<td>{pd.Timestamp(r.occurred_at):%a %d %b %H:%M}</td><td>{e(str(r.block or ''))}</td></tr>"
-        for i, r in enumerate(incidents.itertuples(), start=1)
+        for i, r in enumerate(rows_of(incidents), start=1)
     )
     drivers_html = (
         "".join(
             f"<li>{e(r.crime_type.replace('_', ' '))}: {e(str(r.text))}</li>"
-            for r in drivers.itertuples()
+            for r in rows_of(drivers)
         )
         or "<li>none recorded</li>"
     )
@@ -166,7 +166,7 @@ def briefing_geojson(
     mission: pd.Series, cell: pd.Series, incidents: pd.DataFrame, config: AgencyConfig
 ) -> dict:
     """A GeoJSON FeatureCollection (WGS84, RFC 7946): the mission cell and the nearby incidents."""
-    to_wgs84 = pyproj.Transformer.from_crs(config.crs, "EPSG:4326", always_xy=True)
+    to_wgs84 = transformer(config.crs, "EPSG:4326")
     xs = [cell["x_min"], cell["x_max"], cell["x_max"], cell["x_min"], cell["x_min"]]
     ys = [cell["y_min"], cell["y_min"], cell["y_max"], cell["y_max"], cell["y_min"]]
     lon, lat = to_wgs84.transform(xs, ys)
@@ -201,7 +201,7 @@ def briefing_geojson(
     ]
     if len(incidents):
         ilon, ilat = to_wgs84.transform(incidents["x"].to_numpy(), incidents["y"].to_numpy())
-        for r, a, b in zip(incidents.itertuples(), ilon, ilat, strict=True):
+        for r, a, b in zip(rows_of(incidents), ilon, ilat, strict=True):
             features.append(
                 {
                     "type": "Feature",
@@ -228,13 +228,17 @@ def read_recent_incidents(con: duckdb.DuckDBPyConnection, shift_start: datetime)
     ).df()
 
 
-def read_drivers(con: duckdb.DuckDBPyConnection, shift_start: datetime, top: int = 3) -> pd.DataFrame:
+def read_drivers(
+    con: duckdb.DuckDBPyConnection, shift_start: datetime, top: int = 3, cell_ids: list[str] | None = None
+) -> pd.DataFrame:
+    """The top risk drivers of the shift (of `cell_ids` only, when given)."""
     if not table_exists(con, "forecast", "risk_drivers"):
         return pd.DataFrame(columns=["cell_id", "crime_type", "rank", "feature", "contribution"])
     return con.execute(
         """select cell_id, crime_type, rank, feature, contribution from forecast.risk_drivers
-                          where shift_start = ? and rank <= ? order by cell_id, crime_type, rank""",
-        [shift_start, top],
+           where shift_start = ? and rank <= ? and (? is null or list_contains(?, cell_id))
+           order by cell_id, crime_type, rank""",
+        [shift_start, top, cell_ids, cell_ids],
     ).df()
 
 
@@ -303,8 +307,8 @@ def write_briefings(
     by_id = cells.set_index("cell_id", drop=False)
     incidents = read_recent_incidents(con, shift_start)
     places = read_places(con)
-    drivers = read_drivers(con, shift_start)
-    drivers = drivers_in_words(con, drivers[drivers["cell_id"].isin(missions["cell_id"])], cells, shift_start, config)
+    drivers = read_drivers(con, shift_start, cell_ids=missions["cell_id"].tolist())
+    drivers = drivers_in_words(con, drivers, cells, shift_start, config)
     radius = quarter_mile(config)
     links = []
     for _, mission in missions.iterrows():

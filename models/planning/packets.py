@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +23,19 @@ from fpdf import FPDF
 from beatwise.config.schema import AgencyConfig
 
 MAP_PX = 420
+
+
+def rows_of(frame: pd.DataFrame) -> list[SimpleNamespace]:
+    """A frame's rows with attribute access: DataFrame.itertuples builds a namedtuple class per call, which
+    cost a tenth of a second per plan over a plan's small frames."""
+    names = [str(c) for c in frame.columns]
+    return [SimpleNamespace(**dict(zip(names, values, strict=True)))
+            for values in zip(*(frame[c].tolist() for c in frame.columns), strict=True)]
+
+
+@lru_cache(maxsize=16)
+def transformer(source: str, target: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ def _label(text: str) -> str:
 def packet_missions(missions: pd.DataFrame, places: dict[str, str], drivers: dict[str, str]) -> list[PacketMission]:
     """The district's active missions, numbered as on the packet map."""
     out = []
-    for number, m in enumerate(missions.itertuples(), start=1):
+    for number, m in enumerate(rows_of(missions), start=1):
         shares = json.loads(m.crime_types or "{}")
         out.append(
             PacketMission(
@@ -79,6 +95,18 @@ def changes_since(current: pd.DataFrame, previous: pd.DataFrame | None, places: 
     ]
 
 
+def row_runs(cells: pd.DataFrame) -> np.ndarray:
+    """The cells as horizontal runs of touching cells (x_min, y_max, x_max): a district's background
+    drawn with a few hundred shapes instead of thousands."""
+    order = cells.sort_values(["y_max", "x_min"])
+    x0, x1, y = (order[c].to_numpy(float) for c in ("x_min", "x_max", "y_max"))
+    new = np.ones(len(order), bool)
+    new[1:] = (y[1:] != y[:-1]) | (np.abs(x0[1:] - x1[:-1]) > 1e-6 * np.maximum(1, np.abs(x0[1:])))
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], len(order)] - 1
+    return np.column_stack([x0[starts], y[starts], x1[ends]])
+
+
 def district_svg(district_cells: pd.DataFrame, missions: list[PacketMission], landmarks: pd.DataFrame) -> str:
     """The district's cells (grey), the mission cells (orange, numbered) and landmarks (blue), north up."""
     x0, x1 = district_cells["x_min"].min(), district_cells["x_max"].max()
@@ -92,9 +120,9 @@ def district_svg(district_cells: pd.DataFrame, missions: list[PacketMission], la
     size = round(float((district_cells["x_max"] - district_cells["x_min"]).median()) * scale, 2)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="district map of the missions">']
-    xs, ys = px(district_cells["x_min"].to_numpy(), district_cells["y_max"].to_numpy())
-    parts += [f'<rect x="{a:.1f}" y="{b:.1f}" width="{size}" height="{size}" fill="#eceff1"/>'
-              for a, b in zip(np.atleast_1d(xs), np.atleast_1d(ys), strict=True)]
+    runs = row_runs(district_cells)
+    parts += [f'<rect x="{(a - x0) * scale:.1f}" y="{(y1 - b) * scale:.1f}" width="{(c - a) * scale:.1f}" '
+              f'height="{size}" fill="#eceff1"/>' for a, b, c in runs]
     by_id = district_cells.set_index("cell_id")
     for m in missions:
         if m.cell_id not in by_id.index:
@@ -104,7 +132,7 @@ def district_svg(district_cells: pd.DataFrame, missions: list[PacketMission], la
         big = max(size, 8)
         parts.append(f'<rect x="{a}" y="{b}" width="{big}" height="{big}" fill="#ff9800" stroke="#e65100"/>'
                      f'<text x="{a + big + 2}" y="{b + big}" font-size="11" font-weight="bold">{m.number}</text>')
-    for lm in landmarks.itertuples():
+    for lm in rows_of(landmarks):
         a, b = px(lm.x, lm.y)
         if 0 <= a <= width and 0 <= b <= height:
             parts.append(f'<circle cx="{a}" cy="{b}" r="5" fill="#1565c0" stroke="white"/>'
@@ -118,7 +146,7 @@ def landmarks_in_crs(config: AgencyConfig) -> pd.DataFrame:
     frame = pd.DataFrame([lm.model_dump() for lm in config.landmarks], columns=["name", "kind", "longitude", "latitude"])
     if frame.empty:
         return frame.assign(x=[], y=[])
-    to_crs = pyproj.Transformer.from_crs("EPSG:4326", config.crs, always_xy=True)
+    to_crs = transformer("EPSG:4326", config.crs)
     frame["x"], frame["y"] = to_crs.transform(frame["longitude"].to_numpy(), frame["latitude"].to_numpy())
     return frame
 
@@ -154,71 +182,89 @@ def _latin1(text: str) -> str:
     return text.replace("·", "-").replace("×", "x").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
 
 
+class _Writer:
+    """Lines of text on PDF pages, pre-wrapped to a character width: fpdf2's multi_cell measures every
+    character and took seconds per packet; Helvetica's average width makes a fixed wrap good enough."""
+
+    def __init__(self, pdf: FPDF):
+        self.pdf, self.y = pdf, pdf.t_margin
+
+    def lines(self, text: str, size: float, bold: bool = False, left: float | None = None,
+              width_mm: float | None = None) -> None:
+        pdf = self.pdf
+        left = pdf.l_margin if left is None else left
+        width_mm = (pdf.w - pdf.r_margin - left) if width_mm is None else width_mm
+        pdf.set_font("Helvetica", "B" if bold else "", size)
+        chars = max(20, int(width_mm / (size * 0.353 * 0.5)))  # mean glyph ~0.5 em; 1 pt = 0.353 mm
+        step = size * 0.353 * 1.3
+        for line in textwrap.wrap(_latin1(text), chars) or [""]:
+            if self.y + step > pdf.h - pdf.b_margin:
+                pdf.add_page()
+                self.y = pdf.t_margin
+            self.y += step
+            pdf.text(left, self.y, line)
+
+
 def packet_pdf(title: str, subtitle: str, missions: list[PacketMission], changes: list[str],
                district_cells: pd.DataFrame, landmarks: pd.DataFrame) -> bytes:
     """The same packet as a PDF: a drawn district map, the changes, then one block per mission."""
     pdf = FPDF(format="Letter", unit="mm")
-    pdf.set_auto_page_break(True, margin=12)
+    pdf.set_auto_page_break(False)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 7, _latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
+    out = _Writer(pdf)
+    out.lines(title, 15, bold=True)
+    out.lines(subtitle, 10)
     # the map: 90 mm square, north up
     x0, x1 = district_cells["x_min"].min(), district_cells["x_max"].max()
     y0, y1 = district_cells["y_min"].min(), district_cells["y_max"].max()
-    left, top, side = pdf.l_margin, pdf.get_y() + 2, 90.0
+    left, top, side = pdf.l_margin, out.y + 3, 90.0
     scale = side / max(x1 - x0, y1 - y0)
     edge = float((district_cells["x_max"] - district_cells["x_min"]).median()) * scale
     pdf.set_fill_color(230, 233, 236)
-    for c in district_cells.itertuples():
-        pdf.rect(left + (c.x_min - x0) * scale, top + (y1 - c.y_max) * scale, edge, edge, style="F")
+    for a, b, c in row_runs(district_cells):
+        pdf.rect(left + (a - x0) * scale, top + (y1 - b) * scale, (c - a) * scale, edge, style="F")
     by_id = district_cells.set_index("cell_id")
     pdf.set_fill_color(255, 152, 0)
     pdf.set_font("Helvetica", "B", 8)
+    mark = max(edge, 1.6)
     for m in missions:
         if m.cell_id in by_id.index:
             c = by_id.loc[m.cell_id]
             x, y = left + (c["x_min"] - x0) * scale, top + (y1 - c["y_max"]) * scale
-            pdf.rect(x, y, max(edge, 1.6), max(edge, 1.6), style="F")
-            pdf.text(x + max(edge, 1.6) + 0.5, y + 2, str(m.number))
+            pdf.rect(x, y, mark, mark, style="F")
+            pdf.text(x + mark + 0.5, y + 2, str(m.number))
     pdf.set_fill_color(21, 101, 192)
     pdf.set_font("Helvetica", "", 7)
-    for lm in landmarks.itertuples():
+    for lm in rows_of(landmarks):
         x, y = left + (lm.x - x0) * scale, top + (y1 - lm.y) * scale
         if left <= x <= left + side and top <= y <= top + side:
             pdf.ellipse(x - 1, y - 1, 2, 2, style="F")
             pdf.text(x + 1.5, y + 1, _latin1(lm.name))
-    pdf.set_xy(left + side + 6, top)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(0, 6, "What changed since the last shift", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    out.y = top
+    beside = left + side + 6
+    out.lines("What changed since the last shift", 11, bold=True, left=beside)
     for change in changes:
-        pdf.set_x(left + side + 6)
-        pdf.multi_cell(0, 4.5, _latin1(change), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(max(pdf.get_y(), top + (y1 - y0) * scale) + 4)
+        out.lines(change, 9, left=beside)
+    out.y = max(out.y, top + (y1 - y0) * scale) + 4
     for m in missions:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.multi_cell(0, 5, _latin1(f"{m.number}. {m.place} (beat {m.beat}, {m.status})"), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 9)
-        lines = [f"Dose: {m.dose}. Driving: {m.driving}.",
-                 *(f"- {t}: {d}" for t, d in m.tactics),
-                 f"What raised the risk: {m.drivers}"]
-        for line in lines:
-            pdf.multi_cell(0, 4.3, _latin1(line), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1.5)
+        out.lines(f"{m.number}. {m.place} (beat {m.beat}, {m.status})", 10, bold=True)
+        out.lines(f"Dose: {m.dose}. Driving: {m.driving}.", 9)
+        for t, d in m.tactics:
+            out.lines(f"- {t}: {d}", 9)
+        out.lines(f"What raised the risk: {m.drivers}", 9)
+        out.y += 1.5
     return bytes(pdf.output())
 
 
 def shift_geojson(missions: pd.DataFrame, cells: pd.DataFrame, places: dict[str, str], config: AgencyConfig) -> dict:
     """Every active mission of the shift as a cell polygon (WGS84, RFC 7946) with its place and tactics."""
-    to_wgs84 = pyproj.Transformer.from_crs(config.crs, "EPSG:4326", always_xy=True)
+    to_wgs84 = transformer(config.crs, "EPSG:4326")
     joined = missions.merge(cells[["cell_id", "x_min", "y_min", "x_max", "y_max"]], on="cell_id")
     xs = joined[["x_min", "x_max", "x_max", "x_min", "x_min"]].to_numpy(float)
     ys = joined[["y_min", "y_min", "y_max", "y_max", "y_min"]].to_numpy(float)
     lon, lat = to_wgs84.transform(xs, ys)
     features = []
-    for i, m in enumerate(joined.itertuples()):
+    for i, m in enumerate(rows_of(joined)):
         features.append({
             "type": "Feature",
             "geometry": {"type": "Polygon",
