@@ -204,7 +204,7 @@ def outline_layers() -> list[pdk.Layer]:
         if frame.empty:
             continue
         layers.append(pdk.Layer("PathLayer", frame[["path"]], id=f"{level}_outlines", get_path="path",
-                                get_color=colour, width_units="pixels", get_width=width, pickable=False))
+                                get_color=colour, get_width=0, width_min_pixels=width, pickable=False))
         labels = frame.drop_duplicates("name")[["label", "lon", "lat"]]
         layers.append(pdk.Layer("TextLayer", labels, id=f"{level}_labels", get_position=["lon", "lat"],
                                 get_text="label", get_size=size, get_color=colour[:3] + [255],
@@ -223,7 +223,8 @@ def landmark_layers() -> list[pdk.Layer]:
     return [
         pdk.Layer("ScatterplotLayer", landmarks, id="landmarks", get_position=["longitude", "latitude"],
                   get_fill_color=[21, 101, 192, 255], get_line_color=[255, 255, 255, 255], stroked=True,
-                  line_width_min_pixels=2, radius_units="pixels", get_radius=7, pickable=False),
+                  line_width_min_pixels=2, get_radius=40, radius_min_pixels=5, radius_max_pixels=9,
+                  pickable=False),
         pdk.Layer("TextLayer", landmarks, id="landmark_labels", get_position=["longitude", "latitude"],
                   get_text="label", get_size=12, get_color=[13, 71, 161, 255], get_pixel_offset=[0, -16],
                   background=True, get_background_color=[255, 255, 255, 210], pickable=False),
