@@ -271,7 +271,7 @@ def week_summary(start, end) -> dict:
         )
     crime = pd.DataFrame()
     if has("marts.rpt_crime_dosage"):
-        n_cells = scalar("select count(*) from marts.dim_cells where district is not null") or 0
+        n_cells = int(scalar("select count(*) from marts.dim_cells where district is not null") or 0)
         crime = query(
             """with per_shift as (select distinct shift_start, district, missions from marts.rpt_crime_dosage
                                   where shift_start >= ? and shift_start < ?),

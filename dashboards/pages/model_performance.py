@@ -62,7 +62,7 @@ def bars(frame: pd.DataFrame, metric: str, title: str, best: float | None) -> al
                             legend=alt.Legend(title=None, orient="bottom")),
             tooltip=["method", "role", alt.Tooltip(f"{metric}:Q", format=".3f")],
         )
-        .properties(height=170)
+        .properties(height={"step": 22})
     )
     if best is not None:
         chart = chart + alt.Chart(pd.DataFrame({"best": [best]})).mark_rule(strokeDash=[4, 3]).encode(x="best:Q")
