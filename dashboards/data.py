@@ -297,7 +297,7 @@ def week_summary(start, end) -> dict:
         "missions_dosed": int(shifts["missions_dosed"].sum()) if not shifts.empty else 0,
         "planned_minutes": planned,
         "delivered_minutes": delivered,
-        "compliance": credited / by_district["planned_minutes"].sum() if by_district["planned_minutes"].sum() else float("nan"),
+        "compliance": credited / total if (total := by_district["planned_minutes"].sum()) else float("nan"),
         "simulated": bool(shifts["simulated"].any()) if not shifts.empty else False,
     }
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data, maps
-from models.forecasting.explain import crime_words, expected_in_words
+from models.forecasting.explain import crime_words
 
 auth.guard(__file__)
 st.title("Risk map")

@@ -21,8 +21,8 @@ import pandas as pd
 
 from beatwise import paths
 from beatwise.config.schema import AgencyConfig
-from beatwise.geography.grid import metres_per_unit
 from beatwise.config.units import metres_per_unit as crs_metres
+from beatwise.geography.grid import metres_per_unit
 from beatwise.warehouse import table_exists
 from models.forecasting.explain import explain_drivers
 from models.planning import packets
@@ -362,14 +362,16 @@ def write_packets(
     shift_start = pd.Timestamp(missions["shift_start"].iloc[0]).to_pydatetime()
     previous = previous_missions(con, shift_start)
     landmarks = packets.landmarks_in_crs(config)
-    told = drivers.groupby("cell_id")["text"].agg(lambda t: "; ".join(dict.fromkeys(t))).to_dict() if len(drivers) else {}
+    told = (drivers.groupby("cell_id")["text"].agg(lambda t: "; ".join(dict.fromkeys(t))).to_dict()
+            if len(drivers) else {})
     shift_name = next((s.name for s in config.shifts if s.start.hour == shift_start.hour), "")
     links = []
     for district, group in missions.groupby("district", sort=True):
         items = packets.packet_missions(group, places, told)
         title = f"Roll call: district {district}, {shift_start:%a %d %b %Y %H:%M} {shift_name} shift"
         minutes = float((group["dose_minutes"] * group["visits"]).sum())
-        subtitle = f"{len(items)} directed-patrol missions, {minutes:.0f} minutes of presence in all. Plan {group['plan_id'].iat[0]}."
+        subtitle = (f"{len(items)} directed-patrol missions, {minutes:.0f} minutes of presence in all. "
+                    f"Plan {group['plan_id'].iat[0]}.")
         changes = packets.changes_since(group, previous[previous["district"] == district], places)
         area = cells[cells["district"] == district]
         stem = packet_name(district)

@@ -143,7 +143,8 @@ def district_svg(district_cells: pd.DataFrame, missions: list[PacketMission], la
 
 
 def landmarks_in_crs(config: AgencyConfig) -> pd.DataFrame:
-    frame = pd.DataFrame([lm.model_dump() for lm in config.landmarks], columns=["name", "kind", "longitude", "latitude"])
+    frame = pd.DataFrame([lm.model_dump() for lm in config.landmarks],
+                         columns=["name", "kind", "longitude", "latitude"])
     if frame.empty:
         return frame.assign(x=[], y=[])
     to_crs = transformer("EPSG:4326", config.crs)

@@ -8,7 +8,6 @@ import json
 import time
 
 import duckdb
-import pytest
 
 from beatwise import paths
 from models.planning.briefing import SHIFT_GEOJSON, packet_name, write_briefings
