@@ -90,7 +90,8 @@ def test_the_demos_simulated_plans_never_feed_the_next_plan(con, sample_config):
 
 
 def test_missing_risk_surfaces_for_the_shift_are_named(con, sample_config):
-    with pytest.raises(PlanningError, match="missing risk surfaces for the shift 2016-12-02 06:00.*1 shift.*beatwise score"):
+    with pytest.raises(PlanningError,
+                       match="missing risk surfaces for the shift 2016-12-02 06:00.*1 shift.*beatwise score"):
         plan_shift(con, sample_config, datetime(2016, 12, 2, 6))
 
 
