@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -35,36 +37,97 @@ def prepare_environment(config_file: str | None) -> None:
         os.environ["BEATWISE_CONFIG"] = str(Path(config_file).resolve())
 
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def execute(job_name: str, command: str, run_config: dict | None = None):
+    """Run a job of the code location in this process; on failure, print each failed step and exit 1 with
+    the first cause (which key, file or column) on the last line."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config={**QUIET, **(run_config or {})})
+    if result.success:
+        return result
+    causes = []
+    for event in result.all_events:
+        if event.is_failure and event.event_specific_data is not None:
+            error = getattr(event.event_specific_data, "error", None)
+            cause = root_cause(error) if error else event.message or "failed"
+            click.echo(f"FAILED {event.step_key}: {cause}", err=True)
+            causes.append((event.step_key, cause))
+    step, cause = causes[0] if causes else (job_name, "the run failed (see the messages above)")
+    click.echo(f"beatwise {command} failed at {step}: {cause}", err=True)
+    sys.exit(1)
+
+
+def root_cause(error) -> str:
+    """The innermost error of a Dagster error chain as one line: `Class: message` (the message alone for a
+    dg.Failure, whose description is written for the user)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    cls = error.cls_name or ""
+    message = re.sub(rf"^[\w.]*{re.escape(cls)}: ", "", " ".join(error.message.split())) if cls else error.message
+    return message if cls in ("", "Failure") else f"{cls}: {message}"
+
+
+def pipeline_job(config_file: str | None) -> str:
+    """`demo` for a config with a `demo:` block (simulated field operations), else `main`."""
+    from orchestration.resources import AgencyResource
+
+    return "demo" if AgencyResource(config_path=config_file or "").load().is_demo else "main"
+
+
 @click.command()
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="agency configuration (default: $BEATWISE_CONFIG, else config/chicago_sample.yaml)")
 def run(config_file: str | None) -> None:
-    """Materialize every asset once, in this process, and print what was built."""
+    """Materialize every asset once, in this process, and print what was built (the demo job for a config
+    with a `demo:` block, else the main job, which never writes simulated rows)."""
     prepare_environment(config_file)
-    import dagster as dg
-
-    from orchestration.definitions import defs
     from orchestration.summary import print_summary
 
     started = time.perf_counter()
-    job = defs.resolve_job_def("main")
-    click.echo(f"running the pipeline for {os.environ.get('BEATWISE_CONFIG', 'config/chicago_sample.yaml')} ...")
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    job_name = pipeline_job(os.environ.get("BEATWISE_CONFIG"))
+    click.echo(f"running the {job_name} job for "
+               f"{os.environ.get('BEATWISE_CONFIG', 'config/chicago_sample.yaml')} ...")
+    result = execute(job_name, "run")
     elapsed = time.perf_counter() - started
-    if not result.success:
-        for event in result.all_events:
-            if event.is_failure and event.event_specific_data is not None:
-                error = getattr(event.event_specific_data, "error", None)
-                click.echo(f"FAILED {event.step_key}: {error.message.strip() if error else event.message}", err=True)
-        sys.exit(1)
     step_seconds = {
         event.step_key: event.event_specific_data.duration_ms / 1000
         for event in result.all_events
         if event.is_step_success and event.step_key
     }
     print_summary(elapsed, step_seconds)
+
+
+def score_shift(shift: datetime) -> None:
+    """Score one shift in process (the environment prepared): its features, then every risk surface."""
+    execute("score_shift", "score", {"ops": {"raw__scoring_shifts": {"config": {"shift": f"{shift:%Y-%m-%d %H:%M}"}}}})
+
+
+@click.command()
+@click.option("--config", "config_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="agency configuration file")
+@click.option("--shift", required=True, type=click.DateTime(["%Y-%m-%d %H:%M"]),
+              help='shift start, "YYYY-MM-DD HH:MM" (agency local time)')
+def score(config_file: str, shift: datetime) -> None:
+    """Score a shift: risk surfaces per crime type by the champions, which must be trained as of the shift
+    (refused otherwise: no look-ahead)."""
+    prepare_environment(config_file)
+    score_shift(shift)
+    from beatwise import warehouse
+
+    with warehouse.connect(paths.warehouse_path(), read_only=True) as con:
+        rows = con.execute("select crime_type, count(*), sum(expected_count) from forecast.risk_surfaces "
+                           "where shift_start = ? group by 1 order by 1", [shift]).fetchall()
+    click.echo(f"risk surfaces for the shift {shift:%Y-%m-%d %H:%M}:")
+    for crime_type, cells, expected in rows:
+        click.echo(f"  {crime_type:<24} {cells:>7,} cells  {expected:>9.2f} expected incidents")
 
 
 @click.command()

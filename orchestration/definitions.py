@@ -8,6 +8,8 @@ import pkgutil
 import dagster as dg
 
 from orchestration import defs as defs_package
+from orchestration.defs.operations import SIMULATED
+from orchestration.resources import AgencyResource
 
 
 def _area_definitions() -> list[dg.Definitions]:
@@ -20,7 +22,20 @@ def _area_definitions() -> list[dg.Definitions]:
     return found
 
 
-# The main job: everything, in dependency order. `beatwise run` executes it in process.
-main_job = dg.define_asset_job("main", selection=dg.AssetSelection.all(), description="the whole pipeline")
+# The main job: everything but the demo's simulated operations, in dependency order; it never writes a
+# simulated row. The demo job (defined only for a config with a `demo:` block) adds them. `beatwise run`
+# executes one of the two in process.
+main_job = dg.define_asset_job(
+    "main",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(SIMULATED),
+    description="the whole pipeline on the agency's own feeds; never writes simulated rows",
+)
+demo_job = dg.define_asset_job(
+    "demo",
+    selection=dg.AssetSelection.all(),
+    description="the demo: the whole pipeline plus SIMULATED field operations, replayed before the next "
+    "shift is planned",
+)
+jobs = [main_job, demo_job] if AgencyResource().load().is_demo else [main_job]
 
-defs = dg.Definitions.merge(*_area_definitions(), dg.Definitions(jobs=[main_job]))
+defs = dg.Definitions.merge(*_area_definitions(), dg.Definitions(jobs=jobs))

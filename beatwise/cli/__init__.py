@@ -7,6 +7,8 @@ called, so `beatwise --help` stays fast and the core never imports the packages 
 from __future__ import annotations
 
 import importlib
+import sys
+import traceback
 
 import click
 
@@ -23,6 +25,7 @@ COMMANDS = {
     "plan": ("models.planning.cli:plan", "Plan a shift's missions; replay a plan; queue an override."),
     "simulate": ("beatwise.cli.simulate:simulate", "Simulate a synthetic city and field operations."),
     "run": ("orchestration.cli:run", "Run the whole pipeline once, in process, and print a summary."),
+    "score": ("orchestration.cli:score", "Score a chosen shift: risk surfaces per crime type (no look-ahead)."),
     "ui": ("orchestration.cli:ui", "Start the Dagster UI, the MLflow UI and the dashboards."),
 }
 
@@ -48,4 +51,17 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli()
+    """Every failure ends with its cause on the last line of stderr (after the traceback if unexpected)."""
+    try:
+        cli()
+    except Exception as exc:  # noqa: BLE001 - the traceback for the developer, the cause for the user
+        from beatwise.config import ConfigError
+        from beatwise.ingest.read import FeedError
+
+        if isinstance(exc, (ConfigError, FeedError)):
+            cause = str(exc)
+        else:
+            traceback.print_exc()
+            cause = f"{type(exc).__name__}: {exc}"
+        click.echo(f"beatwise: {' '.join(cause.split())}", err=True)
+        sys.exit(1)

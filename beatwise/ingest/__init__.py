@@ -239,7 +239,10 @@ def read_mapped(
             rule,
         )
     allowed = [c for c in found if c not in forbidden]
-    needed = canonical.required_source_columns(feed, spec, contract, allowed)
+    try:
+        needed = canonical.required_source_columns(feed, spec, contract, allowed)
+    except read.FeedError as exc:  # name the file the columns are missing from
+        raise read.FeedError(feed, path, exc.message, exc.rule) from None
     polygons = fmt in POLYGON_FORMATS
     if polygons:
         needed.append(read.GEOMETRY)

@@ -170,6 +170,25 @@ def write_scoring_shifts(
     return shift_start
 
 
+class LookAheadError(ValueError):
+    """A shift to score that the registered champions have already seen."""
+
+
+def refuse_look_ahead(config: AgencyConfig, crime_types: Sequence[str], shift_start: datetime) -> None:
+    """Raise LookAheadError if a champion was trained or gated on incidents on or after the shift's day:
+    its risk surface would use the future of that shift."""
+    for t in crime_types:
+        version, data_until = tracking.champion_data_until(config, t)
+        if data_until is not None and shift_start < datetime.combine(data_until + timedelta(days=1),
+                                                                     datetime.min.time()):
+            raise LookAheadError(
+                f"the {t} champion (model version {version}) was trained and gated on incidents up to "
+                f"{data_until}: scoring the shift {shift_start:%Y-%m-%d %H:%M} with it would look ahead. "
+                f"Score a shift after {data_until}, or forecast a past shift from a model trained before it: "
+                f"beatwise forecast --train-until <the day before> --start {shift_start:%Y-%m-%d} ..."
+            )
+
+
 def score_shift(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> dict:
     """Risk surfaces and drivers of every crime type for the shift in `raw.scoring_shifts`."""
     shifts = [row[0] for row in con.execute("select shift_start from raw.scoring_shifts").fetchall()]
@@ -178,6 +197,7 @@ def score_shift(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> dict:
     shift_start = pd.Timestamp(shifts[0]).to_pydatetime()
     history, calendar = load_history(con, config)
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
+    refuse_look_ahead(config, crime_types, shift_start)
     champions = champion_forecasters(config, calendar, crime_types)
     mart = con.execute("select * from marts.fct_scoring_features order by crime_type, cell_id").df()
     surfaces, drivers, inputs = [], [], {"scoring_features": mart}

@@ -128,6 +128,8 @@ def log_method(
                 "method": forecaster.method,
                 "agency": config.agency.slug,
                 "train_until": str(train_until),
+                # the last day of incidents the model or its champion gate saw: it scores later shifts only
+                "data_until": f"{backtest.shifts[-1]:%Y-%m-%d}",
                 "kind": "model" if features else "baseline",
             }
         )
@@ -212,3 +214,14 @@ def champion(config: AgencyConfig, crime_type: str) -> tuple[str, str]:
     mlflow.set_tracking_uri(tracking_uri())
     version = MlflowClient().get_model_version_by_alias(registered_name(config, crime_type), ALIAS)
     return version.tags.get("method", ""), version.version
+
+
+def champion_data_until(config: AgencyConfig, crime_type: str) -> tuple[str, date | None]:
+    """(version, last day of incidents its training or its champion gate saw) of a crime type's champion;
+    None where the run does not say."""
+    mlflow.set_tracking_uri(tracking_uri())
+    client = MlflowClient()
+    version = client.get_model_version_by_alias(registered_name(config, crime_type), ALIAS)
+    tags = client.get_run(version.run_id).data.tags if version.run_id else {}
+    day = tags.get("data_until") or tags.get("train_until")
+    return version.version, date.fromisoformat(day) if day else None

@@ -89,7 +89,7 @@ def simulate_recent_operations(
         inputs = planning_inputs(risk, cells, recent_missions)
         plan = make_plan(inputs, config, shift_start)
         if not store.plan_exists(con, plan.plan_id):
-            store.write_plan(con, plan, store.save_inputs(plan, inputs, config), actor)
+            store.write_plan(con, plan, store.save_inputs(plan, inputs, config), actor, simulated=True)
         active = con.execute(
             "select * from plans.missions where plan_id = ? and status in ('planned', 'added')",
             [plan.plan_id],

@@ -53,9 +53,19 @@ def plan(
     except ValueError:
         _fail(f'--shift {shift!r} is not "YYYY-MM-DD HH:MM"')
     from models.planning.planner import plan_shift, read_plan
+    from models.planning.store import has_risk
 
     try:
         config = load_config(config_file)
+        with _warehouse() as con:
+            scored = has_risk(con, shift_start)
+        if not scored:
+            # On demand: score the shift first, with the champions as of that shift (refused on look-ahead).
+            from orchestration.cli import prepare_environment, score_shift
+
+            click.echo(f"no risk surfaces for the shift {shift}: scoring it first", err=True)
+            prepare_environment(config_file)
+            score_shift(shift_start)
         with _warehouse() as con:
             result = plan_shift(con, config, shift_start, seed=seed, actor="cli")
             document = read_plan(con, result.plan_id)

@@ -37,6 +37,8 @@ create table if not exists plans.overrides (
     override_id varchar primary key, action varchar, plan_id varchar, mission_id varchar, cell_id varchar,
     user_name varchar, role varchar, reason varchar, requested_at timestamp, applied_at timestamp,
     outcome varchar, message varchar, replacement_mission_id varchar, source_file varchar);
+-- Plans drawn by the demo's simulated-operations replay: shown as simulated, never fed to a real plan.
+alter table plans.plans add column if not exists simulated boolean default false;
 """
 
 PLAN_TABLES = ["plans.plans", "plans.plan_candidates", "plans.missions", "plans.overrides"]
@@ -58,6 +60,13 @@ def read_cells(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(f"select * from {cells_table(con)} where district is not null").df()
 
 
+def has_risk(con: duckdb.DuckDBPyConnection, shift_start: datetime) -> bool:
+    """Whether forecast.risk_surfaces holds the shift."""
+    return table_exists(con, "forecast", "risk_surfaces") and bool(
+        con.execute("select count(*) from forecast.risk_surfaces where shift_start = ?", [shift_start]).fetchall()[0][0]
+    )
+
+
 def read_risk(con: duckdb.DuckDBPyConnection, shift_start: datetime) -> pd.DataFrame:
     """forecast.risk_surfaces of one shift (the newest model version per crime type and cell)."""
     if not table_exists(con, "forecast", "risk_surfaces"):
@@ -75,7 +84,8 @@ def read_risk(con: duckdb.DuckDBPyConnection, shift_start: datetime) -> pd.DataF
         span = f"it holds {held[2]} shift(s), {held[0]} to {held[1]}" if held[2] else "it is empty"
         raise PlanningError(
             f"missing risk surfaces for the shift {shift_start:%Y-%m-%d %H:%M} in "
-            f"forecast.risk_surfaces ({span}): score that shift first"
+            f"forecast.risk_surfaces ({span}): score it first (beatwise score --shift "
+            f"\"{shift_start:%Y-%m-%d %H:%M}\")"
         )
     return risk
 
@@ -91,13 +101,15 @@ def window_shifts(config: AgencyConfig, shift_start: datetime) -> list[datetime]
 def read_recent_missions(
     con: duckdb.DuckDBPyConnection, config: AgencyConfig, shift_start: datetime
 ) -> pd.Series:
-    """cell_id -> active missions of the published plans of the last `window_shifts` shifts."""
+    """cell_id -> active missions of the published plans of the last `window_shifts` shifts; the demo's
+    replayed (simulated) plans never count, so a rerun on the same inputs draws the same plan."""
     if not table_exists(con, "plans", "missions"):
         return pd.Series(dtype="int64")
     window = window_shifts(config, shift_start)
     counts = con.execute(
         """select m.cell_id, count(*) as n from plans.missions m join plans.plans p using (plan_id)
            where p.status = 'published' and m.status in ('planned', 'added')
+             and not coalesce(p.simulated, false)
              and m.shift_start >= ? and m.shift_start < ? group by m.cell_id""",
         [window[0], shift_start],
     ).df()
@@ -133,8 +145,11 @@ def load_inputs(plan_id: str) -> tuple[pd.DataFrame, dict]:
     return inputs, json.loads((folder / "config.json").read_text(encoding="utf-8"))
 
 
-def write_plan(con: duckdb.DuckDBPyConnection, plan: Plan, artifact: Path, actor: str) -> None:
-    """Publish a plan: supersede the shift's earlier plans, insert this one's rows. One transaction."""
+def write_plan(
+    con: duckdb.DuckDBPyConnection, plan: Plan, artifact: Path, actor: str, simulated: bool = False
+) -> None:
+    """Publish a plan: supersede the shift's earlier plans, insert this one's rows. One transaction.
+    `simulated` marks a plan drawn for the demo's simulated operations."""
     ensure_tables(con)
     con.register("new_candidates", plan.candidates.assign(plan_id=plan.plan_id, draw=0))
     con.register("new_missions", plan.missions)
@@ -145,7 +160,9 @@ def write_plan(con: duckdb.DuckDBPyConnection, plan: Plan, artifact: Path, actor
             [plan.shift_start],
         )
         con.execute(
-            "insert into plans.plans values (?, ?, ?, ?, ?, ?, 'published', ?, ?, ?)",
+            "insert into plans.plans (plan_id, shift_start, created_at, seed, config_sha256, inputs_sha256, "
+            "status, created_by, inputs_artifact, warnings, simulated) "
+            "values (?, ?, ?, ?, ?, ?, 'published', ?, ?, ?, ?)",
             [
                 plan.plan_id,
                 plan.shift_start,
@@ -156,6 +173,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, plan: Plan, artifact: Path, actor
                 actor,
                 str(artifact),
                 json.dumps(plan.warnings),
+                simulated,
             ],
         )
         con.execute("insert into plans.plan_candidates by name select * from new_candidates")

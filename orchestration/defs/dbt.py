@@ -8,7 +8,9 @@ before this module imports: `make setup` (or `make manifest`) runs `dbt parse`.
 
 import json
 import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -56,6 +58,28 @@ def dbt_build_args(config: AgencyConfig) -> list[str]:
     return ["build", "--vars", json.dumps(dbt_vars(config))]
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (`.venv/bin/beatwise` runs without the venv on PATH), else PATH's."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_failure(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+    """One line naming each failed dbt node, its file and dbt's message (from run_results.json)."""
+    nodes = manifest.get("nodes", {})
+    failed = []
+    for result in run_results.get("results", []):
+        if result.get("status") not in ("error", "fail", "runtime error"):
+            continue
+        node = nodes.get(result["unique_id"], {})
+        where = node.get("original_file_path") or result["unique_id"]
+        message = " ".join(str(result.get("message") or "").split())
+        failed.append(f"{result['unique_id']} ({where}): {message}")
+    if not failed:
+        return "dbt build failed before running a model (see the dbt output above)"
+    return f"dbt build failed: {failed[0]}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
     """Models keyed by their schema and name; every model in the `warehouse` group."""
 
@@ -88,10 +112,18 @@ def warehouse_models(
         with warehouse.connect() as con:
             tables = export_raw_layer(con, folder)
         context.log.info(f"raw layer exported to {folder}: {len(tables)} tables")
-    yield from dbt.cli(dbt_build_args(agency.load()), context=context).stream()
+    invocation = dbt.cli(dbt_build_args(agency.load()), context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        try:
+            cause = dbt_failure(invocation.get_artifact("run_results.json"), invocation.get_artifact("manifest.json"))
+        except Exception:  # noqa: BLE001 - no artifacts (dbt failed to start): dbt's own error
+            cause = " ".join(str(invocation.get_error()).split())[-2000:]
+        raise dg.Failure(cause)
 
 
 defs = dg.Definitions(
     assets=[warehouse_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR))},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                                     dbt_executable=dbt_executable())},
 )

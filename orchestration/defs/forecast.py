@@ -121,4 +121,11 @@ def risk_surfaces(agency: AgencyResource, warehouse: WarehouseResource) -> dg.Ma
     )
 
 
-defs = dg.Definitions(assets=[forecast_models, scoring_shifts, risk_surfaces])
+# `beatwise score --shift`: one shift's scoring features (dbt) and risk surfaces, by the registered champions.
+score_job = dg.define_asset_job(
+    "score_shift",
+    selection=[SCORING_SHIFTS, dg.AssetKey(["marts", "fct_scoring_features"]), RISK_SURFACES],
+    description="score one shift (config: ops.raw__scoring_shifts.config.shift) with the champions",
+)
+
+defs = dg.Definitions(assets=[forecast_models, scoring_shifts, risk_surfaces], jobs=[score_job])

@@ -5,7 +5,6 @@ snapshot; the sensors only look at files and request runs (they never write the 
 """
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -16,12 +15,15 @@ from models.planning.briefing import write_briefings, write_missing_briefings
 from models.planning.overrides import apply_pending, pending
 from models.planning.planner import latest_risk_shift, plan_shift
 from orchestration.defs.publish import publish
+from orchestration.landing import FIELD_FEEDS, changed_files_request, landing_state
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "missions"
 MISSIONS = dg.AssetKey(["plans", "missions"])
 OVERRIDES = dg.AssetKey(["plans", "overrides"])
 RISK_SURFACES = dg.AssetKey(["forecast", "risk_surfaces"])
+# The demo's simulated operations (demo job only) run before the next shift is planned.
+SIMULATED = dg.AssetKey(["operations", "simulated_shifts"])
 SHIFT_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -33,7 +35,7 @@ class PlanRequest(dg.Config):
 
 @dg.asset(
     key=MISSIONS,
-    deps=[RISK_SURFACES],
+    deps=[RISK_SURFACES, SIMULATED],
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
     description="The shift's randomized directed-patrol missions (plans.plans, plan_candidates, missions) "
@@ -111,7 +113,8 @@ plan_job = dg.define_asset_job("plan_missions", selection=[MISSIONS])
 overrides_job = dg.define_asset_job("apply_overrides", selection=[OVERRIDES])
 refresh_job = dg.define_asset_job(
     "refresh_forecasts_and_plans",
-    selection=dg.AssetSelection.assets(MISSIONS).upstream().required_multi_asset_neighbors(),
+    selection=dg.AssetSelection.assets(MISSIONS).upstream().required_multi_asset_neighbors()
+    - dg.AssetSelection.assets(SIMULATED),
 )
 
 
@@ -157,34 +160,11 @@ def override_inbox(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     )
 
 
-# Field operations feeds: they feed the dosage marts and reports, not forecasts or plans, so landing one (as every
-# simulated-operations replay does) does not start a refresh.
-FIELD_FEEDS = ("avl_pings", "patrol_activity")
-
-
-def landing_state() -> dict[str, list[int]]:
-    """Every file under the landing folder that forecasts or plans read, with its size and modification time."""
-    root = paths.landing_dir()
-    return {
-        str(p.relative_to(root)): [p.stat().st_size, p.stat().st_mtime_ns]
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith(".") and p.relative_to(root).parts[0] not in FIELD_FEEDS
-    }
-
-
 @dg.sensor(job=refresh_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def new_feed_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Refresh forecasts and plans when new or changed feed files land."""
-    state = landing_state()
-    seen = json.loads(context.cursor) if context.cursor else {}
-    changed = sorted(name for name, stamp in state.items() if seen.get(name) != stamp)
-    if not changed:
-        return dg.SkipReason("no new feed files")
-    key = hashlib.sha256(json.dumps({n: state[n] for n in changed}).encode()).hexdigest()[:16]
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"landing-{key}", tags={"landed": ",".join(changed)[:200]})],
-        cursor=json.dumps(state),
-    )
+    state = landing_state(lambda path: path.parts[0] not in FIELD_FEEDS)
+    return changed_files_request(context, state, "landing", "no new feed files")
 
 
 plan_each_shift_schedule = _shift_schedule()

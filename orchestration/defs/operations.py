@@ -1,17 +1,20 @@
-"""Field operations and impact in Dagster: the simulated-operations replay (the demo), the impact estimate.
+"""Field operations and impact in Dagster: the simulated-operations replay (the demo only), the impact
+estimate, and the `field_operations` job with its sensor for real AVL and activity files.
 
-Thin glue. `simulated_operations` replays the last four weeks of the data with simulated AVL pings and
-activity logs (beatwise.simulate through the real planner and ingest: models.impact.replay); dbt then
-builds the dosage and report marts (dbt_project/models/operations, which depend on this asset through the
-`operations.simulated_shifts` source); `impact` estimates the effect of assignment from the plans. The
-serving snapshot is published after both (orchestration/defs/publish.py).
+Thin glue. `simulated_operations` replays the last weeks of the data with simulated AVL pings and activity
+logs (beatwise.simulate through the real planner and ingest: models.impact.replay); it runs only in the
+`demo` job, for a config with a `demo:` block, and before the next shift is planned. dbt builds the dosage
+and report marts (dbt_project/models/operations, which read `operations.simulated_shifts` to mark simulated
+shifts); `impact` estimates the effect of assignment from the plans. Real AVL and activity files dropped in
+the landing folder start `field_operations`: their ingest, the marts after them, the serving snapshot.
 """
 
 import dagster as dg
 
 from models.impact.outcomes import ImpactError, estimate_impact
-from models.impact.replay import simulate_recent_operations
+from models.impact.replay import FILE_PREFIX, simulate_recent_operations
 from models.planning.briefing import write_missing_briefings
+from orchestration.landing import FIELD_FEEDS, changed_files_request, landing_state
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "operations"
@@ -20,33 +23,43 @@ IMPACT = dg.AssetKey(["marts", "rpt_impact"])
 
 
 class ReplayRequest(dg.Config):
-    """How many of the last days of data to replay with simulated operations, and the simulator's seed."""
+    """Override the config's `demo.simulated_operations_days` and `demo.seed` (unset: the config's)."""
 
-    days: int = 28
-    seed: int = 1
+    days: int | None = None
+    seed: int | None = None
 
 
 @dg.asset(
     key=SIMULATED,
     deps=[
-        dg.AssetKey(["plans", "missions"]),
         dg.AssetKey(["forecast", "models"]),
         dg.AssetKey(["intermediate", "int_incidents"]),
         dg.AssetKey(["marts", "dim_cells"]),
     ],
     group_name=GROUP,
     pool=WAREHOUSE_POOL,
-    description="SIMULATED field operations: the last weeks of the data replayed shift by shift (real plan "
-    "-> simulated units -> AVL pings and activity logs as landing files -> real ingest). The shifts are "
-    "listed in operations.simulated_shifts and every report marks them simulated_operations.",
+    description="SIMULATED field operations, demo configs only: the last weeks of the data replayed shift by "
+    "shift (real planner -> simulated units -> AVL pings and activity logs as landing files -> real ingest). "
+    "The shifts are listed in operations.simulated_shifts, their plans flagged plans.plans.simulated, and "
+    "every report marks them simulated_operations.",
     tags={"simulated": "true"},
 )
 def simulated_operations(
     config: ReplayRequest, agency: AgencyResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
+    agency_config = agency.load()
+    if agency_config.demo is None:
+        raise dg.Failure(f"{agency.file}: no `demo:` block, so no simulated operations are written "
+                         "(run the `main` job; add a `demo:` block only to a demo config)")
+    demo = agency_config.demo
     with warehouse.connect() as con:
-        agency_config = agency.load()
-        result = simulate_recent_operations(con, agency_config, days=config.days, seed=config.seed, actor="dagster")
+        result = simulate_recent_operations(
+            con,
+            agency_config,
+            days=demo.simulated_operations_days if config.days is None else config.days,
+            seed=demo.seed if config.seed is None else config.seed,
+            actor="dagster",
+        )
         write_missing_briefings(con, agency_config)  # the replayed plans get their roll-call briefings too
     return dg.MaterializeResult(
         metadata={
@@ -98,4 +111,21 @@ def impact(
     )
 
 
-defs = dg.Definitions(assets=[simulated_operations, impact])
+field_operations_job = dg.define_asset_job(
+    "field_operations",
+    selection=dg.AssetSelection.assets(*(dg.AssetKey(["raw", f]) for f in FIELD_FEEDS)).downstream(),
+    description="real AVL and activity files: ingest, the dosage and report marts, impact, the snapshot",
+)
+
+
+@dg.sensor(job=field_operations_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def new_field_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """Load real AVL and activity files when they land, and rebuild the reports from them (the demo's own
+    simulated files are the demo job's)."""
+    state = landing_state(lambda path: path.parts[0] in FIELD_FEEDS and not path.name.startswith(FILE_PREFIX))
+    return changed_files_request(context, state, "field", "no new AVL or activity files")
+
+
+defs = dg.Definitions(
+    assets=[simulated_operations, impact], jobs=[field_operations_job], sensors=[new_field_files]
+)

@@ -38,6 +38,25 @@ def foreign_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def foreign_fast_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """config/foreign_city.yaml with a lighter forecasting set-up (fewer sampled negatives, a shorter
+    training window and backtest), so that the end-to-end run fits a normal test run. Still only YAML."""
+    path = tmp_path_factory.mktemp("foreign_config") / "foreign_fast.yaml"
+    path.write_text(
+        f"extends: {FOREIGN_CONFIG}\n"
+        "forecasting:\n"
+        "  windows_days: [7, 28, 91]\n"
+        "  negatives_per_crime_type: 15000\n"
+        "  negatives_per_positive: 1\n"
+        "  train_start: 2016-06-01\n"
+        "  backtest_days: 42\n"
+        "  backtest_every_days: 14\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
 def foreign_env(foreign_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("foreign_home")
     return {"BEATWISE_FOREIGN_DATA": str(foreign_data), "BEATWISE_HOME": str(home),

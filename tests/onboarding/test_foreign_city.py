@@ -1,6 +1,7 @@
-"""A second city, onboarded from one YAML file: config check, run and forecast end to end on the foreign
-export (no ids, date + hour, named divisions in a GeoPackage, gzip CSV, lon/lat into UTM metres, no
-weather or environment feeds)."""
+"""A second city, onboarded from one YAML file: config check, run, plan, score and forecast end to end on
+the foreign export (no ids, date + hour, named divisions in a GeoPackage, gzip CSV, lon/lat into UTM metres,
+no weather or environment feeds). One run builds the home every assertion reads; the forecasting set-up is
+lightened in YAML (foreign_fast_config) so the module fits a normal test run."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ def test_config_check_passes_on_the_foreign_export(foreign_env):
 
 
 @pytest.fixture(scope="module")
-def foreign_warehouse(foreign_env) -> Path:
-    beatwise("run", "--config", str(FOREIGN_CONFIG), env=foreign_env, timeout=3000)
+def foreign_warehouse(foreign_env, foreign_fast_config) -> Path:
+    result = beatwise("run", "--config", str(foreign_fast_config), env=foreign_env, timeout=3000)
+    assert "running the main job" in result.stdout  # a real agency's config: no demo, no simulated rows
     return Path(foreign_env["BEATWISE_HOME"]) / "warehouse.duckdb"
 
 
@@ -67,10 +69,10 @@ def test_run_loads_and_models_the_foreign_city(foreign_warehouse, foreign_data):
     assert training > 1000
 
 
-def test_plan_draws_missions_in_named_divisions(foreign_warehouse, foreign_env, tmp_path):
+def test_plan_draws_missions_in_named_divisions(foreign_warehouse, foreign_env, foreign_fast_config, tmp_path):
     """The shift after the history, scored by the run: missions per named division, in 150 m cells."""
     out = tmp_path / "plan.json"
-    beatwise("plan", "--config", str(FOREIGN_CONFIG), "--shift", "2017-01-01 06:00", "--out", str(out),
+    beatwise("plan", "--config", str(foreign_fast_config), "--shift", "2017-01-01 06:00", "--out", str(out),
              env=foreign_env)
     plan = json.loads(out.read_text(encoding="utf-8"))
     missions = plan["missions"]
@@ -78,9 +80,19 @@ def test_plan_draws_missions_in_named_divisions(foreign_warehouse, foreign_env, 
     assert len({m["district"] for m in missions}) > 1
 
 
-def test_forecast_runs_on_the_foreign_city_without_weather_or_environment(foreign_env, tmp_path):
+def test_score_scores_a_chosen_shift_for_every_crime_type(foreign_warehouse, foreign_env, foreign_fast_config):
+    result = beatwise("score", "--config", str(foreign_fast_config), "--shift", "2017-01-01 14:00", env=foreign_env)
+    assert "risk surfaces for the shift 2017-01-01 14:00" in result.stdout
+    with duckdb.connect(str(foreign_warehouse), read_only=True) as con:
+        scored = dict(con.execute("select crime_type, count(*) from forecast.risk_surfaces "
+                                  "where shift_start = '2017-01-01 14:00' group by 1").fetchall())
+    assert len(scored) == 6 and len(set(scored.values())) == 1 and min(scored.values()) > 100
+
+
+def test_forecast_runs_on_the_foreign_city_without_weather_or_environment(foreign_env, foreign_fast_config,
+                                                                           tmp_path):
     out = tmp_path / "forecast.parquet"
-    beatwise("forecast", "--config", str(FOREIGN_CONFIG), "--train-until", "2016-11-30", "--start", "2016-12-01",
+    beatwise("forecast", "--config", str(foreign_fast_config), "--train-until", "2016-11-30", "--start", "2016-12-01",
              "--end", "2016-12-02", "--method", "kernel_decay", "--out", str(out), env=foreign_env)
     forecast = pd.read_parquet(out)
     assert forecast["shift_start"].nunique() == 6 and forecast["crime_type"].nunique() == 6

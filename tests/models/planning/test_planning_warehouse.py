@@ -66,8 +66,32 @@ def test_exposure_cap_counts_the_published_plans_of_recent_shifts(con, sample_co
     assert capped["ineligible_reason"].str.startswith("exposure cap").all()
 
 
+def test_the_demos_simulated_plans_never_feed_the_next_plan(con, sample_config):
+    """Issue 13 item 6: a rerun after the demo's replay draws the same plan, as if the replay never ran."""
+    from models.planning import store
+    from models.planning.plan import make_plan
+
+    alone = plan_shift(con, sample_config, SHIFT, briefings=False)
+    earlier = datetime(2016, 12, 1, 6)
+    con.execute(
+        "insert into forecast.risk_surfaces select * replace (?::timestamp as shift_start) "
+        "from forecast.risk_surfaces where shift_start = ?",
+        [earlier, SHIFT],
+    )
+    replayed_inputs = store.read_inputs(con, sample_config, earlier)
+    replayed = make_plan(replayed_inputs, sample_config, earlier)
+    store.write_plan(con, replayed, store.save_inputs(replayed, replayed_inputs, sample_config), "demo",
+                     simulated=True)
+    assert store.read_recent_missions(con, sample_config, SHIFT).empty
+    again = plan_shift(con, sample_config, SHIFT, briefings=False)
+    assert again.plan_id == alone.plan_id and again.seed == alone.seed
+    assert con.execute("select simulated from plans.plans where plan_id = ?", [replayed.plan_id]).fetchall() == [
+        (True,)]
+
+
 def test_missing_risk_surfaces_for_the_shift_are_named(con, sample_config):
-    with pytest.raises(PlanningError, match="missing risk surfaces for the shift 2016-12-02 06:00.*1 shift"):
+    with pytest.raises(PlanningError,
+                       match="missing risk surfaces for the shift 2016-12-02 06:00.*1 shift.*beatwise score"):
         plan_shift(con, sample_config, datetime(2016, 12, 2, 6))
 
 
