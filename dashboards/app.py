@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import auth
+from dashboards import auth, data
 
 st.set_page_config(page_title="beatwise", page_icon=":material/local_police:", layout="wide")
 
@@ -28,11 +28,19 @@ PAGES = {
     "data_health": ("Oversight", "Data health", ":material/health_and_safety:"),
 }
 
-st.session_state["_authenticator"] = authenticator = auth.authenticator()
+try:
+    authenticator = auth.authenticator(data.agency_config().is_demo)
+except auth.CookieKeyRefused as exc:
+    st.error(str(exc))
+    st.stop()
+st.session_state["_authenticator"] = authenticator
 user = auth.current_user()
 
 if user is None:
-    st.navigation([st.Page(auth.login_page, title="Log in", icon=":material/login:")]).run()
+    # Every page's address leads to the login, so a deep link lands where it points once signed in.
+    login = [st.Page(auth.login_page, title="Log in", icon=":material/login:", default=True)]
+    login += [st.Page(auth.login_page, title=title, url_path=stem) for stem, (_, title, _) in PAGES.items()]
+    st.navigation(login, position="hidden").run()
 else:
     sections: dict[str, list[st.Page]] = {}
     for stem in auth.allowed_pages(user):

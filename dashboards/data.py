@@ -105,9 +105,19 @@ def in_list(values) -> tuple[str, list]:
 
 
 def csv_download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
+    """A download for signed-in users only: the file is made when a signed-in session clicks, so no
+    download address exists before (Streamlit serves registered downloads to anyone holding the address)."""
+    from dashboards.auth import current_user
+
+    if current_user() is None:
+        return
+
+    def rows() -> bytes:
+        return frame.to_csv(index=False).encode("utf-8") if current_user() is not None else b""
+
     st.download_button(
         label,
-        frame.to_csv(index=False).encode("utf-8"),
+        rows,
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"csv_{name}",
