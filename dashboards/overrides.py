@@ -8,7 +8,6 @@ request, records it in `plans.overrides` and the audit log, and republishes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from dashboards.auth import User
 from models.planning import overrides as inbox
