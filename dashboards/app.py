@@ -12,6 +12,13 @@ from dashboards import auth, data
 
 st.set_page_config(page_title="beatwise", page_icon=":material/local_police:", layout="wide")
 
+# Pages that show field operations (plans, patrols, dosage, impact): a banner says when they are simulated.
+OPERATIONS_PAGES = {"missions", "briefings", "shift_report", "tactic_report", "officer_report",
+                    "crime_type_report", "crime_dosage", "exposure", "commander_summary"}
+SIMULATED = ("**Simulated operations.** The patrols, vehicle locations and activity logs on this page are "
+             "simulated by the demo (no public source has them): they show how beatwise works, not what any "
+             "police unit did.")
+
 # Page file stem -> (section, title, icon). The roles for each are in auth.PAGE_ROLES.
 PAGES = {
     "missions": ("Shift", "Missions", ":material/flag:"),
@@ -52,4 +59,6 @@ else:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         authenticator.logout("Log out", location="sidebar", key="logout")
+    if page.url_path in OPERATIONS_PAGES and data.simulated_operations():
+        st.warning(SIMULATED, icon=":material/science:")
     page.run()

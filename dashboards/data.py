@@ -98,6 +98,15 @@ def agency_config() -> AgencyConfig:
     return _config(file, Path(file).stat().st_mtime_ns)
 
 
+def simulated_operations() -> bool:
+    """Whether the published operations (plans replayed, patrols, activity) include simulated ones."""
+    if agency_config().is_demo:
+        return True
+    if not has("marts.rpt_shift") or "simulated_operations" not in columns("marts.rpt_shift"):
+        return False
+    return bool(scalar("select coalesce(bool_or(simulated_operations), false) from marts.rpt_shift"))
+
+
 def in_list(values) -> tuple[str, list]:
     """A `(?, ?, ...)` placeholder list and its parameters, for filters chosen in the page."""
     values = list(values)
