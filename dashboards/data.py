@@ -114,19 +114,16 @@ def in_list(values) -> tuple[str, list]:
 
 
 def csv_download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
-    """A download for signed-in users only: the file is made when a signed-in session clicks, so no
-    download address exists before (Streamlit serves registered downloads to anyone holding the address)."""
+    """A download for signed-in users only. Streamlit serves a registered file to anyone holding its
+    address, so none is registered up front: the button exists only in a signed-in session, and the file
+    is made when that session (over its own connection) asks for it."""
     from dashboards.auth import current_user
 
     if current_user() is None:
         return
-
-    def rows() -> bytes:
-        return frame.to_csv(index=False).encode("utf-8") if current_user() is not None else b""
-
     st.download_button(
         label,
-        rows,
+        lambda: frame.to_csv(index=False).encode("utf-8"),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"csv_{name}",
