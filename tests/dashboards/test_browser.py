@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from dashboards.app import PAGES
 from dashboards.auth import PAGE_ROLES
+from dashboards.catalog import PAGES
 from tests.dashboards.conftest import APP, PASSWORDS, snapshot_rows
 
 CHROMIUM = "/usr/bin/chromium"
