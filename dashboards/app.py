@@ -1,6 +1,8 @@
 """The beatwise dashboards: `streamlit run dashboards/app.py` (or `beatwise ui`).
 
-Without a session the app has one page, the login. After login, the navigation lists the pages the
+Without a session the app has one page, the login. The page scripts live in `views/`, not `pages/`: a
+`pages/` folder beside the app switches Streamlit to its old folder-based navigation, which runs a deep
+link's page file before the app's login and navigation. After login, the navigation lists the pages the
 user's role may open; every page also checks the role itself (auth.guard).
 """
 
@@ -31,7 +33,7 @@ else:
     for stem in auth.allowed_pages(user):
         section, title, icon = PAGES[stem]
         sections.setdefault(section, []).append(
-            st.Page(f"pages/{stem}.py", title=title, icon=icon, url_path=stem)
+            st.Page(f"views/{stem}.py", title=title, icon=icon, url_path=stem)
         )
     page = st.navigation(sections)
     with st.sidebar:

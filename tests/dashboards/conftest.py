@@ -70,7 +70,7 @@ def logged_in(username: str) -> AppTest:
 
 
 def open_page(at: AppTest, stem: str) -> AppTest:
-    at.switch_page(f"pages/{stem}.py")
+    at.switch_page(f"views/{stem}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -27,7 +27,7 @@ def test_without_a_session_only_the_login_page_runs(serving_snapshot):
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     # Without a session every address shows the login; no page file can be reached.
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/missions.py")
+        at.switch_page("views/missions.py")
 
 
 def test_a_wrong_password_is_refused(serving_snapshot):
@@ -46,9 +46,9 @@ def test_login_shows_the_user_and_role(serving_snapshot):
 
 def test_pages_outside_a_role_are_not_listed_and_check_the_role_themselves(serving_snapshot):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        logged_in("analyst").switch_page("pages/audit_log.py")
+        logged_in("analyst").switch_page("views/audit_log.py")
     # Run the page directly, as if reached some other way, with an analyst's session.
-    page = AppTest.from_file(str(APP.parent / "pages" / "audit_log.py"), default_timeout=60)
+    page = AppTest.from_file(str(APP.parent / "views" / "audit_log.py"), default_timeout=60)
     page.session_state["authentication_status"] = True
     page.session_state["username"] = "analyst"
     page.session_state["roles"] = ["analyst"]

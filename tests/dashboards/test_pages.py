@@ -454,5 +454,5 @@ def test_data_health_page(analyst, downloads):
 def test_every_page_is_in_the_role_table():
     from pathlib import Path
 
-    pages = {p.stem for p in (Path(auth.__file__).parent / "pages").glob("*.py")}
+    pages = {p.stem for p in (Path(auth.__file__).parent / "views").glob("*.py")}
     assert pages == set(auth.PAGE_ROLES)
