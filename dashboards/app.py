@@ -39,6 +39,8 @@ else:
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         authenticator.logout("Log out", location="sidebar", key="logout")
-    if page.url_path in OPERATIONS_PAGES and data.simulated_operations():
+    # By title: the default page's url_path is "" (titles are unique in the catalogue).
+    stem = next(stem for stem, (_, title, _) in PAGES.items() if title == page.title)
+    if stem in OPERATIONS_PAGES and data.simulated_operations():
         st.warning(SIMULATED, icon=":material/science:")
     page.run()
