@@ -144,7 +144,8 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
         .properties(height=130 if by_shift else 260)
     )
     if by_shift:
-        chart = chart.facet(row=alt.Row("shift_name:N", title=None, sort=shift_order())).resolve_scale(y="shared")
+        chart = chart.facet(row=alt.Row("shift_name:N", title=None, sort=shift_order(),
+                                          header=alt.Header(labelAngle=0, labelAlign="left"))).resolve_scale(y="shared")
     st.altair_chart(chart, key=f"{key}_over_time")
 
 
@@ -160,13 +161,15 @@ def by_group(report: Filtered, group: str, measures: dict[str, str], title: str,
     frame["name"] = frame["grp"].map(lambda v: (labels or {}).get(v, str(v)))
     frame["about"] = frame["grp"].map(lambda v: (notes or {}).get(v, ""))
     long = frame.melt(id_vars=["grp", "name", "about"], var_name="measure", value_name="value")
+    # An empty yOffset encoding collapses every bar onto one line: only side by side bars get one.
+    offset = {"yOffset": alt.YOffset("measure:N")} if len(measures) > 1 else {}
     chart = (
         alt.Chart(long, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("name:N", sort=list(frame["name"]), title=None),
             x=alt.X("value:Q", title=None),
-            yOffset=alt.YOffset("measure:N") if len(measures) > 1 else alt.YOffset(),
+            **offset,
             color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top")),
             tooltip=[alt.Tooltip("name:N", title=group.replace("_", " ")), "measure:N",
                      alt.Tooltip("value:Q", format=",.1f"), *([alt.Tooltip("about:N", title="what it is")]
