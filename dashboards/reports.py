@@ -132,7 +132,7 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
     ids = ["day", "shift_name"] if by_shift else ["day"]
     long = frame.melt(id_vars=ids, var_name="measure", value_name="value")
     chart = (
-        alt.Chart(long, title=title)
+        alt.Chart(long, title=None if by_shift else title)  # one title over the panels, not one per panel
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title=None),
@@ -145,7 +145,7 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
     )
     if by_shift:
         chart = chart.facet(row=alt.Row("shift_name:N", title=None, sort=shift_order(),
-                                          header=alt.Header(labelAngle=0, labelAlign="left"))).resolve_scale(y="shared")
+                                          header=alt.Header(labelAngle=0, labelAlign="left")), title=title).resolve_scale(y="shared")
     st.altair_chart(chart, key=f"{key}_over_time")
 
 
@@ -175,9 +175,10 @@ def by_group(report: Filtered, group: str, measures: dict[str, str], title: str,
                      alt.Tooltip("value:Q", format=",.1f"), *([alt.Tooltip("about:N", title="what it is")]
                                                              if notes else [])],
         )
-        .properties(height=max(120, 22 * len(frame) * max(1, len(measures) // 1)))
     )
-    st.altair_chart(chart, key=f"{key}_by_{group}")
+    # The height is given to Streamlit, not the spec (a spec height let a short bar list collapse); it includes
+    # the title and legend, about 170 px.
+    st.altair_chart(chart, key=f"{key}_by_{group}", height=170 + 26 * len(frame) * len(measures))
     return frame
 
 
