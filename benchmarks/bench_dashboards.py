@@ -134,7 +134,7 @@ def bench_dashboards() -> dict[str, float]:
         for _ in range(REPEATS):
             st.cache_data.clear()
             started = time.perf_counter()
-            at.switch_page(f"pages/{stem}.py").run()
+            at.switch_page(f"views/{stem}.py").run()
             cold.append(time.perf_counter() - started)
             rows = _rows_shown(at, stem)
             started = time.perf_counter()

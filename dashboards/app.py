@@ -1,6 +1,8 @@
 """The beatwise dashboards: `streamlit run dashboards/app.py` (or `beatwise ui`).
 
-Without a session the app has one page, the login. After login, the navigation lists the pages the
+Without a session the app has one page, the login. The page scripts live in `views/`, not `pages/`: a
+`pages/` folder beside the app switches Streamlit to its old folder-based navigation, which runs a deep
+link's page file before the app's login and navigation. After login, the navigation lists the pages the
 user's role may open; every page also checks the role itself (auth.guard).
 """
 
@@ -8,41 +10,37 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import auth
+from dashboards import auth, data
+from dashboards.catalog import OPERATIONS_PAGES, PAGES, SIMULATED
 
 st.set_page_config(page_title="beatwise", page_icon=":material/local_police:", layout="wide")
 
-# Page file stem -> (section, title, icon). The roles for each are in auth.PAGE_ROLES.
-PAGES = {
-    "missions": ("Shift", "Missions", ":material/flag:"),
-    "risk_map": ("Shift", "Risk map", ":material/map:"),
-    "briefings": ("Shift", "Briefings", ":material/description:"),
-    "shift_report": ("Reports", "Shift report", ":material/schedule:"),
-    "tactic_report": ("Reports", "Tactic report", ":material/directions_walk:"),
-    "officer_report": ("Reports", "Officer report", ":material/badge:"),
-    "crime_type_report": ("Reports", "Crime type report", ":material/category:"),
-    "crime_dosage": ("Reports", "Crime & dosage", ":material/insights:"),
-    "commander_summary": ("Reports", "Commander's summary", ":material/summarize:"),
-    "model_performance": ("Oversight", "Model performance", ":material/monitoring:"),
-    "exposure": ("Oversight", "Exposure and fairness", ":material/balance:"),
-    "audit_log": ("Oversight", "Audit log", ":material/verified:"),
-    "data_health": ("Oversight", "Data health", ":material/health_and_safety:"),
-}
-
-st.session_state["_authenticator"] = authenticator = auth.authenticator()
+try:
+    authenticator = auth.authenticator(data.agency_config().is_demo)
+except auth.CookieKeyRefused as exc:
+    st.error(str(exc))
+    st.stop()
+st.session_state["_authenticator"] = authenticator
 user = auth.current_user()
 
 if user is None:
-    st.navigation([st.Page(auth.login_page, title="Log in", icon=":material/login:")]).run()
+    # Every page's address leads to the login, so a deep link lands where it points once signed in.
+    login = [st.Page(auth.login_page, title="Log in", icon=":material/login:", default=True)]
+    login += [st.Page(auth.login_page, title=title, url_path=stem) for stem, (_, title, _) in PAGES.items()]
+    st.navigation(login, position="hidden").run()
 else:
     sections: dict[str, list[st.Page]] = {}
     for stem in auth.allowed_pages(user):
         section, title, icon = PAGES[stem]
         sections.setdefault(section, []).append(
-            st.Page(f"pages/{stem}.py", title=title, icon=icon, url_path=stem)
+            st.Page(f"views/{stem}.py", title=title, icon=icon, url_path=stem)
         )
     page = st.navigation(sections)
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         authenticator.logout("Log out", location="sidebar", key="logout")
+    # By title: the default page's url_path is "" (titles are unique in the catalogue).
+    stem = next(stem for stem, (_, title, _) in PAGES.items() if title == page.title)
+    if stem in OPERATIONS_PAGES and data.simulated_operations():
+        st.warning(SIMULATED, icon=":material/science:")
     page.run()

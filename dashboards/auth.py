@@ -9,19 +9,16 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
 import streamlit_authenticator as stauth
-import yaml
 
-from beatwise import paths
+from beatwise.users import APPROVER_ROLES, OVERRIDE_ROLES, ROLES, store
 
-ROLES = ("analyst", "supervisor", "auditor", "admin")
 ALL = frozenset(ROLES)
-# Only these may add or suppress missions; auditors read everything and change nothing.
-OVERRIDE_ROLES = frozenset({"analyst", "supervisor"})
+# The cookie key of the demo's users file: accepted only when the configured agency is the demo.
+DEMO_COOKIE_KEY = "change-me-beatwise-demo-cookie-key"
 
 # Page file stem -> roles that may open it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -51,32 +48,37 @@ class User:
     def can_override(self) -> bool:
         return self.role in OVERRIDE_ROLES
 
-
-def users_file() -> Path:
-    """$BEATWISE_USERS, else the default install's config/users.yaml."""
-    return Path(os.environ.get("BEATWISE_USERS") or paths.PROJECT_ROOT / "config" / "users.yaml")
-
-
-@lru_cache(maxsize=4)
-def _users(path: Path, mtime_ns: int) -> dict:
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for username, user in config["credentials"]["usernames"].items():
-        roles = user.get("roles") or []
-        if len(roles) != 1 or roles[0] not in ROLES:
-            raise ValueError(f"{path}: user {username!r} must have exactly one role of {', '.join(ROLES)}")
-    return config
+    @property
+    def can_approve(self) -> bool:
+        return self.role in APPROVER_ROLES
 
 
-def authenticator() -> stauth.Authenticate:
+class CookieKeyRefused(RuntimeError):
+    """Outside the demo, the session cookie must be signed with a key of the agency's own."""
+
+
+def cookie_key(cookie: dict, is_demo: bool) -> str:
+    """$BEATWISE_COOKIE_KEY, else the users file's key; the demo's published key only in the demo."""
+    key = os.environ.get("BEATWISE_COOKIE_KEY") or cookie.get("key") or ""
+    if key == DEMO_COOKIE_KEY and not is_demo:
+        raise CookieKeyRefused(
+            "refusing the demo's cookie key outside the demo (anyone can forge a session with it): "
+            "set BEATWISE_COOKIE_KEY to a long random secret, e.g. `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(32))\"`")
+    if len(key) < 16:
+        raise CookieKeyRefused("the cookie key (BEATWISE_COOKIE_KEY or cookie.key) must be at least 16 characters")
+    return key
+
+
+def authenticator(is_demo: bool) -> stauth.Authenticate:
     """The authenticator for this run of the script (it renders the cookie component, so once per run)."""
-    path = users_file()
-    config = copy.deepcopy(_users(path, path.stat().st_mtime_ns))
+    config = copy.deepcopy(store())
     cookie = config["cookie"]
     # A dict, not the path: given a path, the library writes login state back into the users file.
     return stauth.Authenticate(
         config["credentials"],
         cookie["name"],
-        os.environ.get("BEATWISE_COOKIE_KEY") or cookie["key"],
+        cookie_key(cookie, is_demo),
         float(cookie.get("expiry_days", 1)),
         auto_hash=False,
     )

@@ -98,6 +98,15 @@ def agency_config() -> AgencyConfig:
     return _config(file, Path(file).stat().st_mtime_ns)
 
 
+def simulated_operations() -> bool:
+    """Whether the published operations (plans replayed, patrols, activity) include simulated ones."""
+    if agency_config().is_demo:
+        return True
+    if not has("marts.rpt_shift") or "simulated_operations" not in columns("marts.rpt_shift"):
+        return False
+    return bool(scalar("select coalesce(bool_or(simulated_operations), false) from marts.rpt_shift"))
+
+
 def in_list(values) -> tuple[str, list]:
     """A `(?, ?, ...)` placeholder list and its parameters, for filters chosen in the page."""
     values = list(values)
@@ -105,9 +114,16 @@ def in_list(values) -> tuple[str, list]:
 
 
 def csv_download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
+    """A download for signed-in users only. Streamlit serves a registered file to anyone holding its
+    address, so none is registered up front: the button exists only in a signed-in session, and the file
+    is made when that session (over its own connection) asks for it."""
+    from dashboards.auth import current_user
+
+    if current_user() is None:
+        return
     st.download_button(
         label,
-        frame.to_csv(index=False).encode("utf-8"),
+        lambda: frame.to_csv(index=False).encode("utf-8"),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"csv_{name}",

@@ -1,20 +1,16 @@
 """Analyst overrides (add or suppress a mission) go to the durable inbox, never to the warehouse.
 
-The planning engine owns the inbox (`models.planning.overrides`): its sensor applies each request,
-records it in `plans.overrides` and the audit log with the user and role given here, and republishes.
+The planning engine owns the inbox (`models.planning.overrides`): the dashboard signs each request with
+the logged-in user and role; the planner checks that role against the user store, applies or refuses the
+request, records it in `plans.overrides` and the audit log, and republishes.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from dashboards.auth import User
 from models.planning import overrides as inbox
-
-
-class OverrideRefused(PermissionError):
-    """The user's role may not change missions."""
 
 
 def submit(
@@ -25,17 +21,23 @@ def submit(
     mission_id: str | None = None,
     plan_id: str | None = None,
     cell_id: str | None = None,
-) -> Path:
-    """Write one override request by `user` into the inbox and return its file.
+    approves: str | None = None,
+) -> dict:
+    """Write one signed override request by `user` into the inbox and return it.
 
-    Raises OverrideRefused for a role that may not override, and the planner's OverrideError for a request
-    that is incomplete (no reason, no mission to suppress, ...).
+    The planner decides whether the role may (and logs a refusal); the planner's OverrideError is raised
+    here only for a request that is incomplete (no reason, no mission to suppress, ...).
     """
-    if not user.can_override:
-        raise OverrideRefused(f"the {user.role} role may not add or suppress missions")
-    return inbox.submit_override(
-        action, user.username, user.role, reason, mission_id=mission_id, plan_id=plan_id, cell_id=cell_id
+    file = inbox.submit_override(
+        action, user.username, user.role, reason, mission_id=mission_id, plan_id=plan_id, cell_id=cell_id,
+        approves=approves,
     )
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def awaiting() -> list[dict]:
+    """Analysts' overrides waiting for a supervisor's approval."""
+    return inbox.awaiting()
 
 
 def pending() -> list[dict]:

@@ -130,14 +130,27 @@ def score(config_file: str, shift: datetime) -> None:
         click.echo(f"  {crime_type:<24} {cells:>7,} cells  {expected:>9.2f} expected incidents")
 
 
+# dagster dev gives up on a code server that takes longer than this to load (its default is 180 s); on a
+# busy machine loading the definitions can take longer, so the UI waits as long as it takes.
+CODE_SERVER_TIMEOUT = "code_servers:\n  local_startup_timeout: 3600\n"
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops every child as Ctrl-C does
+
+
 @click.command()
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dagster-port", default=3000, show_default=True)
 @click.option("--mlflow-port", default=5000, show_default=True)
 @click.option("--streamlit-port", default=8501, show_default=True)
 def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_port: int) -> None:
-    """Start the Dagster UI, the MLflow UI and the dashboards on localhost; Ctrl-C stops them all."""
+    """Start the Dagster UI, the MLflow UI and the dashboards on 127.0.0.1 only; Ctrl-C or SIGTERM stops them all."""
     prepare_environment(config_file)
+    instance_file = paths.dagster_home() / "dagster.yaml"
+    if "code_servers:" not in instance_file.read_text(encoding="utf-8"):
+        with instance_file.open("a", encoding="utf-8") as fh:
+            fh.write(CODE_SERVER_TIMEOUT)
     from models.forecasting.tracking import tracking_uri
 
     root = paths.PROJECT_ROOT
@@ -147,16 +160,23 @@ def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_p
                    "--port", str(mlflow_port), "--workers", "1"],
         "Dashboards": ["streamlit", "run", str(root / "dashboards" / "app.py"), "--server.address", "127.0.0.1",
                        "--server.port", str(streamlit_port), "--server.headless", "true",
-                       "--browser.gatherUsageStats", "false"],
+                       "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"],
     }
     urls = {"Dagster": dagster_port, "MLflow": mlflow_port, "Dashboards": streamlit_port}
+    signal.signal(signal.SIGTERM, _stop)
     processes = []
-    for name, command in commands.items():
-        # Each in its own process group, so that one signal stops a service and all its children.
-        processes.append(subprocess.Popen(command, cwd=root, start_new_session=True))
-        click.echo(f"{name:<11} http://127.0.0.1:{urls[name]}")
-    click.echo("Ctrl-C stops them all.")
     try:
+        for name, command in commands.items():
+            # Each in its own process group, so that one signal stops a service and all its children.
+            processes.append(subprocess.Popen(command, cwd=root, start_new_session=True))
+            click.echo(f"{name:<11} http://127.0.0.1:{urls[name]}")
+        click.echo(
+            "All three listen on 127.0.0.1 only: reachable from this machine, not the network. Dagster and MLflow\n"
+            "have no login of their own; to share them, put an authenticating reverse proxy in front "
+            "(docs/deploy.md)."
+        )
+        _wait_for_dagster(processes[0], dagster_port)
+        click.echo("Ctrl-C stops them all.")
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -164,6 +184,7 @@ def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_p
     finally:
         # A second Ctrl-C (uv forwards the first one again) must not cut the clean-up short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # dagster dev starts its code servers in sessions of their own: collect every descendant first.
         family = {child for p in processes for child in _descendants(p.pid)}
         for p in processes:
@@ -181,6 +202,35 @@ def ui(config_file: str | None, dagster_port: int, mlflow_port: int, streamlit_p
             time.sleep(0.2)
         _signal(family, signal.SIGKILL)
         click.echo("stopped.")
+
+
+def _wait_for_dagster(process: subprocess.Popen, port: int) -> None:
+    """Wait, as long as it takes while dagster dev runs, until its code location has loaded."""
+    import json
+    import urllib.request
+
+    query = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { name "
+                                 "locationOrLoadError { __typename } } } } }"}).encode()
+    said = False
+    while process.poll() is None:
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query,
+                                             {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
+            kinds = {e["locationOrLoadError"]["__typename"] for e in entries if e["locationOrLoadError"]}
+            if entries and kinds == {"RepositoryLocation"}:
+                click.echo("Dagster's code server is up.")
+                return
+            if "PythonError" in kinds:
+                click.echo("Dagster could not load the definitions: see the Dagster UI's code locations.", err=True)
+                return
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if not said:
+            click.echo("waiting for Dagster's code server to load the definitions (may take minutes) ...")
+            said = True
+        time.sleep(2)
 
 
 def _descendants(pid: int) -> set[int]:

@@ -313,6 +313,11 @@ class Forecasting(Strict):
     backtest_every_days: int = Field(7, ge=1, description="... scored on the shifts of every N-th day")
 
 
+class Overrides(Strict):
+    approval_required: bool = Field(
+        False, description="an analyst's override waits for a supervisor's approval before the planner applies it")
+
+
 class Demo(Strict):
     """The demo's own world: simulated field operations and a clock of its own.
 
@@ -361,6 +366,7 @@ class AgencyConfig(Strict):
     capacity: Capacity = Capacity()
     exposure: Exposure = Exposure()
     forecasting: Forecasting = Forecasting()
+    overrides: Overrides = Overrides()
     demo: Demo | None = Field(None, description="present only in demo configs: simulated operations")
     landmarks: list[Landmark] = Field(default_factory=list, description="points the maps label")
 

@@ -228,7 +228,9 @@ def simulate_operations(
 def _tactic_list(tactics) -> list[str]:
     if isinstance(tactics, str):
         tactics = [t.strip() for t in tactics.split(",")]
-    found = [str(t) for t in (tactics if tactics is not None else []) if str(t).strip()]
+    # A mission's tactics are records ({"tactic", "crime_type", "description"}): officers log the tactic's name.
+    names = [t.get("tactic") if isinstance(t, dict) else t for t in (tactics if tactics is not None else [])]
+    found = [str(t) for t in names if t is not None and str(t).strip()]
     return found or ["area_check"]
 
 

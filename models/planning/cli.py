@@ -131,19 +131,30 @@ def replay(plan_id: str, as_json: bool) -> None:
 @click.option("--suppress", "mission_id", help="the mission to suppress")
 @click.option("--add", "cell_id", help="the cell to add a mission for (with --plan)")
 @click.option("--plan", "plan_id", help="the plan to add the mission to")
+@click.option("--approve", "approves", help="the override_id of an analyst's override to approve (supervisors)")
 @click.option("--reason", required=True, help="why (required)")
-@click.option("--user", required=True, help="who asks (pseudonymous id)")
-@click.option("--role", required=True, help="their role, e.g. analyst")
+@click.option("--user", required=True, help="who asks: a user of the user store (config/users.yaml)")
+@click.option("--role", help="their role (default: the one the user store gives)")
+@click.option("--password", prompt=True, hide_input=True, envvar="BEATWISE_PASSWORD",
+              help="the user's dashboard password (prompted; or $BEATWISE_PASSWORD)")
 def override(
-    mission_id: str | None, cell_id: str | None, plan_id: str | None, reason: str, user: str, role: str
+    mission_id: str | None, cell_id: str | None, plan_id: str | None, approves: str | None, reason: str,
+    user: str, role: str | None, password: str,
 ) -> None:
-    """Put an analyst's override into the inbox; the pipeline applies it and republishes."""
+    """Put a signed override into the inbox; the pipeline checks the user's role, applies it and republishes."""
+    from beatwise import users
     from models.planning.overrides import OverrideError, submit_override
 
-    action = "suppress" if mission_id else "add"
+    try:
+        if not users.check_password(user, password):
+            _fail(f"wrong user or password for {user!r} (the user store {users.users_file()})")
+        role = role or users.role_of(user)
+    except users.UserStoreError as exc:
+        _fail(str(exc))
+    action = "approve" if approves else "suppress" if mission_id else "add"
     try:
         path = submit_override(
-            action, user, role, reason, mission_id=mission_id, plan_id=plan_id, cell_id=cell_id
+            action, user, role, reason, mission_id=mission_id, plan_id=plan_id, cell_id=cell_id, approves=approves
         )
     except OverrideError as exc:
         _fail(str(exc))

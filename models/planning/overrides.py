@@ -4,23 +4,33 @@ Dashboards never write the warehouse (one writer, see STACK.md). An override is 
 atomically into `BEATWISE_HOME/inbox/overrides/pending/`; the pipeline's sensor picks it up, checks it
 against the warehouse, applies it (a suppressed mission's capacity is drawn again from the same stratum,
 the draw's probabilities recorded), records it in `plans.overrides` and the audit log, and moves the file
-to `done/` or `rejected/`. A file is moved only after its transaction commits, so nothing is lost.
+to `done/`, `rejected/` or (waiting for a supervisor) `awaiting/`. A file is moved only after its
+transaction commits, so nothing is lost.
+
+Whoever writes a file, the planner decides: a request must carry the HMAC of the dashboard or of
+`beatwise plan override` (the key lives under the state folder, owner-only), so a file dropped in the inbox
+by hand cannot claim a user; and the user's role is checked against the user store when it is applied.
+Every refusal is recorded in `plans.overrides` and the audit log with its reason.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import os
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from beatwise import paths
+from beatwise import paths, users
+from beatwise.audit import canonical_json
+from beatwise.clock import agency_now
 from beatwise.config import AgencyConfig
 from models.forecasting.shifts import shift_minutes
 from models.planning import store
@@ -29,7 +39,9 @@ from models.planning.missions import mission_row
 from models.planning.plan import inputs_priority, shift_name
 from models.planning.selection import mission_capacity, redraw_one
 
-ACTIONS = ("add", "suppress")
+ACTIONS = ("add", "suppress", "approve")
+CHANGES = ("add", "suppress")
+KEY_FILE = "overrides.hmac"
 
 
 class OverrideError(ValueError):
@@ -42,13 +54,41 @@ def inbox(sub: str = "pending") -> Path:
     return path
 
 
-def clock(config: AgencyConfig) -> datetime:
-    """Now, in the agency's local time (naive, like shift starts). BEATWISE_NOW (ISO) sets it for replays
-    of history and for tests."""
-    fixed = os.environ.get("BEATWISE_NOW")
-    if fixed:
-        return datetime.fromisoformat(fixed)
-    return datetime.now(ZoneInfo(config.agency.timezone)).replace(tzinfo=None)
+def signing_key() -> bytes:
+    """The inbox's HMAC key ($BEATWISE_OVERRIDE_KEY_FILE, else a file under the state folder's keys/),
+    generated owner-only at first use."""
+    file = Path(os.environ.get("BEATWISE_OVERRIDE_KEY_FILE") or paths.keys_dir() / KEY_FILE)
+    if not file.exists():
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32))
+    return file.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def signature(request: dict) -> str:
+    body = canonical_json({k: v for k, v in request.items() if k != "signature"})
+    return hmac.new(signing_key(), body.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def authorise(request: dict, config: AgencyConfig) -> str:
+    """Check who made the request; return their stored role or raise OverrideError saying why not."""
+    if not hmac.compare_digest(str(request.get("signature") or ""), signature(request)):
+        raise OverrideError(
+            "unsigned or altered override file: only the dashboard and `beatwise plan override` may submit one")
+    user, claimed = request["user"], request["role"]
+    try:
+        stored = users.role_of(user)
+    except users.UserStoreError as exc:
+        raise OverrideError(f"cannot check the user: {exc}") from exc
+    if stored is None:
+        raise OverrideError(f"unknown user {user!r}: not in the user store {users.users_file().name}")
+    if stored != claimed:
+        raise OverrideError(f"user {user!r} claims the {claimed} role; the user store gives {stored}")
+    allowed = users.APPROVER_ROLES if request["action"] == "approve" else users.OVERRIDE_ROLES
+    if stored not in allowed:
+        doing = "approve overrides" if request["action"] == "approve" else "add or suppress missions"
+        raise OverrideError(f"the {stored} role may not {doing}")
+    return stored
 
 
 def validate_request(request: dict) -> dict:
@@ -65,6 +105,8 @@ def validate_request(request: dict) -> dict:
         raise OverrideError("a suppress override must name the mission_id to suppress")
     if action == "add" and not (request.get("plan_id") and request.get("cell_id")):
         raise OverrideError("an add override must name the plan_id and the cell_id of the new mission")
+    if action == "approve" and not request.get("approves"):
+        raise OverrideError("an approval must name the override_id it approves")
     return request
 
 
@@ -77,9 +119,11 @@ def submit_override(
     mission_id: str | None = None,
     plan_id: str | None = None,
     cell_id: str | None = None,
+    approves: str | None = None,
     requested_at: datetime | None = None,
 ) -> Path:
-    """Put an override into the inbox (atomically) and return its file. Raises OverrideError if invalid."""
+    """Put a signed override into the inbox (atomically) and return its file. Raises OverrideError if
+    invalid. Callers vouch for `user`: the dashboard by its login, the command line by the password."""
     request = validate_request(
         {
             "override_id": uuid.uuid4().hex,
@@ -90,9 +134,11 @@ def submit_override(
             "mission_id": mission_id,
             "plan_id": plan_id,
             "cell_id": cell_id,
+            "approves": approves,
             "requested_at": (requested_at or datetime.now()).isoformat(timespec="seconds"),
         }
     )
+    request["signature"] = signature(request)
     folder = inbox()
     target = folder / f"{request['requested_at'].replace(':', '')}-{request['override_id']}.json"
     staging = folder / f".{target.name}.tmp"
@@ -114,7 +160,7 @@ def apply_pending(
 ) -> list[dict]:
     """Apply every pending override; returns one outcome per file (applied or rejected, with the message)."""
     store.ensure_tables(con)
-    now = now or clock(config)
+    now = now or agency_now(config)
     outcomes = []
     for path in pending():
         outcomes.append(_apply_file(con, config, path, now))
@@ -142,10 +188,14 @@ def _apply_file(con: duckdb.DuckDBPyConnection, config: AgencyConfig, path: Path
         if error is None:
             try:
                 validate_request(request)
-                replacement = (_suppress if request["action"] == "suppress" else _add)(
-                    con, config, request, now
-                )
-                outcome = {"outcome": "applied", "message": "", "replacement_mission_id": replacement}
+                role = authorise(request, config)
+                if request["action"] == "approve":
+                    outcome = _approve(con, config, request, now)
+                elif config.overrides.approval_required and role not in users.APPROVER_ROLES:
+                    outcome = {"outcome": "awaiting_approval", "replacement_mission_id": None,
+                               "message": "waits for a supervisor's approval (overrides.approval_required)"}
+                else:
+                    outcome = _change(con, config, request, now)
             except OverrideError as exc:
                 outcome = {"outcome": "rejected", "message": str(exc), "replacement_mission_id": None}
         else:
@@ -158,9 +208,57 @@ def _apply_file(con: duckdb.DuckDBPyConnection, config: AgencyConfig, path: Path
     return _file_away(path, {"override_id": request["override_id"], **outcome})
 
 
+FOLDERS = {"applied": "done", "awaiting_approval": "awaiting"}
+
+
 def _file_away(path: Path, outcome: dict) -> dict:
-    folder = inbox("done" if outcome["outcome"] == "applied" else "rejected")
+    folder = inbox(FOLDERS.get(outcome["outcome"], "rejected"))
     os.replace(path, folder / path.name)
+    return outcome
+
+
+def _change(con: duckdb.DuckDBPyConnection, config: AgencyConfig, request: dict, now: datetime) -> dict:
+    replacement = (_suppress if request["action"] == "suppress" else _add)(con, config, request, now)
+    return {"outcome": "applied", "message": "", "replacement_mission_id": replacement}
+
+
+def awaiting() -> list[dict]:
+    """Analysts' overrides waiting for a supervisor's approval, oldest first."""
+    found = []
+    for file in sorted(inbox("awaiting").glob("*.json")):
+        try:
+            found.append(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return found
+
+
+def _approve(con: duckdb.DuckDBPyConnection, config: AgencyConfig, request: dict, now: datetime) -> dict:
+    """Apply the awaited override `request['approves']` under the approver's name; update its record."""
+    target = request["approves"]
+    files = [f for f in inbox("awaiting").glob("*.json") if target in f.name]
+    if not files:
+        raise OverrideError(f"no override {target!r} awaits approval")
+    original = json.loads(files[0].read_text(encoding="utf-8"))
+    original["approved_by"] = f"{request['user']} ({request['role']})"
+    try:
+        outcome = _change(con, config, original, now)
+        outcome["message"] = f"approved by {original['approved_by']}: {request['reason']}"
+    except OverrideError as exc:
+        outcome = {"outcome": "rejected", "message": f"approved, then refused: {exc}",
+                   "replacement_mission_id": None}
+    con.execute(
+        """update plans.overrides set outcome = ?, message = ?, replacement_mission_id = ?, applied_at = ?,
+                  plan_id = ?, cell_id = ? where override_id = ?""",
+        [outcome["outcome"], outcome["message"], outcome["replacement_mission_id"], now,
+         original.get("plan_id"), original.get("cell_id"), target],
+    )
+    store.audit(con, "override", original["user"], str(original.get("mission_id") or original.get("plan_id")),
+                {"override_id": target, "action": original["action"], "role": original["role"],
+                 "approved_by": original["approved_by"], "applied_at": now.isoformat(timespec="seconds"),
+                 **outcome})
+    request["plan_id"], request["mission_id"] = original.get("plan_id"), original.get("mission_id")
+    os.replace(files[0], inbox(FOLDERS.get(outcome["outcome"], "rejected")) / files[0].name)
     return outcome
 
 
@@ -346,4 +444,5 @@ def _insert_mission(con: duckdb.DuckDBPyConnection, row: dict) -> None:
 
 
 def _who(request: dict) -> str:
-    return f"{request['user']} ({request['role']})"
+    who = f"{request['user']} ({request['role']})"
+    return f"{who}, approved by {request['approved_by']}" if request.get("approved_by") else who

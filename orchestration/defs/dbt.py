@@ -34,6 +34,15 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 dbt_project.prepare_if_dev()
 
 
+def patrol_tactics(config: AgencyConfig) -> list[str]:
+    from models.planning.tactics import CATALOG, GENERAL_TACTICS, tactics_for
+
+    names = set(CATALOG) | set(GENERAL_TACTICS)
+    for crime_type in config.crime_types:
+        names |= set(tactics_for(crime_type, config))
+    return sorted(names)
+
+
 def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
     """The dbt vars of an agency configuration (grid, shifts, feature windows, sampling, history)."""
     return {
@@ -50,6 +59,8 @@ def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
         "dosage_bridge_seconds": config.dosage.bridge_seconds,
         "dosage_max_speed_mph": round(config.dosage.max_speed * 3600 / 1609.344, 6),
         "crs_units_per_mile": round(1609.344 / metres_per_unit(config.crs), 6),
+        # Logged activities with these codes are directed-patrol tactics; anything else is other time.
+        "patrol_tactics": patrol_tactics(config),
     }
 
 

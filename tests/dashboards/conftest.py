@@ -31,7 +31,7 @@ PASSWORDS = {
 def serving_snapshot(beatwise_home: Path) -> Path:
     os.environ.pop("BEATWISE_CONFIG", None)  # the embedded sample, as `make run`
     os.environ["BEATWISE_WAREHOUSE"] = str(paths.warehouse_path())
-    os.environ.setdefault("BEATWISE_NOW", "2016-12-31T00:00:00")  # the override clock (models/planning)
+    # No BEATWISE_NOW: the demo's own clock (demo.as_of) is the one under test.
     from beatwise.cli import cli
 
     result = CliRunner().invoke(cli, ["run"], catch_exceptions=False)  # the console script `beatwise run`
@@ -70,7 +70,7 @@ def logged_in(username: str) -> AppTest:
 
 
 def open_page(at: AppTest, stem: str) -> AppTest:
-    at.switch_page(f"pages/{stem}.py")
+    at.switch_page(f"views/{stem}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -5,7 +5,10 @@
 -- cannot be credited to a mission (null when it can, or when it names none):
 --   duplicate        a second record with the same activity id (the first is kept)
 --   unknown_mission  it names a mission no plan has
+--   activity_group   'directed_patrol' for the patrol tactics (var patrol_tactics), 'other' for the rest of
+--                    the time (roll call, report writing, traffic stops, calls, area checks): never mixed
 {%- set call_tactics = var('call_tactics', ['call_for_service']) %}
+{%- set patrol_tactics = var('patrol_tactics') %}
 
 with staged as (
     select
@@ -27,9 +30,16 @@ select
     case
         when staged.tactic in ({% for t in call_tactics %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
             then 'call'
-        when staged.mission_id is not null then 'mission'
+        when staged.mission_id is not null
+             and staged.tactic in ({% for t in patrol_tactics %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+            then 'mission'
         else 'other'
     end as activity_kind,
+    case
+        when staged.tactic in ({% for t in patrol_tactics %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+            then 'directed_patrol'
+        else 'other'
+    end as activity_group,
     missions.primary_crime_type,
     missions.district as mission_district,
     case

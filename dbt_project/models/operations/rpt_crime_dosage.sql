@@ -48,6 +48,7 @@ grid as (
 select
     grid.shift_start,
     cast(grid.shift_start as date) as date,
+    shifts.shift_name,
     grid.district,
     grid.crime_type,
     coalesce(dosed.missions, 0) as missions,
@@ -58,6 +59,7 @@ select
     coalesce(dosed.simulated, 0) = 1 as simulated_operations
 from grid
 left join dosed on dosed.shift_start = grid.shift_start and dosed.district = grid.district
+left join {{ ref('dim_shifts') }} as shifts on shifts.shift_start = grid.shift_start
 left join crime
     on crime.shift_start = grid.shift_start and crime.district = grid.district
     and crime.crime_type = grid.crime_type

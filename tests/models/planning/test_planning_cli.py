@@ -51,7 +51,7 @@ def test_bad_input_gets_a_message_not_a_traceback(home):
     unknown = runner.invoke(plan, ["replay", "P-none"])
     assert unknown.exit_code == 1 and "unknown plan 'P-none'" in unknown.output
     no_reason = runner.invoke(
-        plan, ["override", "--suppress", "M1", "--reason", "", "--user", "a", "--role", "analyst"]
+        plan, ["override", "--suppress", "M1", "--reason", "", "--user", "analyst", "--password", "analyst-demo"]
     )
     assert no_reason.exit_code == 1 and "needs a reason" in no_reason.output
 

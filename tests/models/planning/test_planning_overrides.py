@@ -27,7 +27,7 @@ def plan(con, sample_config):
 def test_suppress_redraws_from_the_same_stratum_and_audits(con, sample_config, plan):
     target = plan.missions[plan.missions["stratum"] == "high"].iloc[0]
     path = submit_override(
-        "suppress", "analyst-7", "analyst", "construction closes the block", mission_id=target["mission_id"]
+        "suppress", "analyst", "analyst", "construction closes the block", mission_id=target["mission_id"]
     )
     assert path.exists() and path.parent == inbox()
     [outcome] = apply_pending(con, sample_config)
@@ -36,7 +36,7 @@ def test_suppress_redraws_from_the_same_stratum_and_audits(con, sample_config, p
         "select status, changed_by, changed_reason from plans.missions where mission_id = ?",
         [target["mission_id"]],
     ).fetchall()[0]
-    assert (status, by, why) == ("suppressed", "analyst-7 (analyst)", "construction closes the block")
+    assert (status, by, why) == ("suppressed", "analyst (analyst)", "construction closes the block")
     new = con.execute(
         "select district, stratum, draw, status, inclusion_probability from plans.missions "
         "where mission_id = ?",
@@ -56,7 +56,7 @@ def test_suppress_redraws_from_the_same_stratum_and_audits(con, sample_config, p
     ).fetchall()[0][0]
     assert active == len(plan.missions)  # capacity kept
     record = audit.records(con, kind="override")[-1]
-    assert record.actor == "analyst-7" and record.data["role"] == "analyst"
+    assert record.actor == "analyst" and record.data["role"] == "analyst"
     assert record.data["reason"] == "construction closes the block" and record.data["applied_at"]
     assert not pending() and (inbox("done") / path.name).exists()
 
@@ -65,7 +65,7 @@ def test_add_creates_an_added_mission(con, sample_config, plan):
     cell = plan.candidates[~plan.candidates["selected"]].iloc[0]["cell_id"]
     submit_override(
         "add",
-        "analyst-2",
+        "analyst",
         "analyst",
         "community meeting asked for presence",
         plan_id=plan.plan_id,
@@ -78,12 +78,12 @@ def test_add_creates_an_added_mission(con, sample_config, plan):
         "and cell_id = ?",
         [plan.plan_id, cell],
     ).fetchall()[0]
-    assert row == ("added", None, "analyst-2 (analyst)")
+    assert row == ("added", None, "analyst (analyst)")
 
 
 def test_an_override_without_a_reason_is_refused_at_the_door():
     with pytest.raises(OverrideError, match="needs a reason"):
-        submit_override("suppress", "analyst-7", "analyst", "  ", mission_id="M1")
+        submit_override("suppress", "analyst", "analyst", "  ", mission_id="M1")
     assert not pending()
 
 
@@ -107,7 +107,7 @@ def test_a_hand_written_file_without_a_reason_is_rejected(con, sample_config, pl
 
 
 def test_an_unknown_mission_is_rejected_with_its_name(con, sample_config, plan):
-    submit_override("suppress", "analyst-7", "analyst", "why not", mission_id="P0-nowhere")
+    submit_override("suppress", "analyst", "analyst", "why not", mission_id="P0-nowhere")
     [outcome] = apply_pending(con, sample_config)
     assert outcome["outcome"] == "rejected" and "unknown mission 'P0-nowhere'" in outcome["message"]
     logged = con.execute("select outcome, message from plans.overrides").fetchall()
@@ -118,7 +118,7 @@ def test_an_unknown_mission_is_rejected_with_its_name(con, sample_config, plan):
 def test_an_override_for_a_past_shift_is_rejected(con, sample_config, plan, monkeypatch):
     monkeypatch.setenv("BEATWISE_NOW", "2016-12-02T08:00:00")
     submit_override(
-        "suppress", "analyst-7", "analyst", "too late", mission_id=plan.missions.iloc[0]["mission_id"]
+        "suppress", "analyst", "analyst", "too late", mission_id=plan.missions.iloc[0]["mission_id"]
     )
     [outcome] = apply_pending(con, sample_config)
     assert outcome["outcome"] == "rejected" and "past shift" in outcome["message"]
@@ -126,7 +126,7 @@ def test_an_override_for_a_past_shift_is_rejected(con, sample_config, plan, monk
 
 def test_an_applied_override_file_is_not_applied_twice(con, sample_config, plan):
     path = submit_override(
-        "suppress", "analyst-7", "analyst", "once", mission_id=plan.missions.iloc[0]["mission_id"]
+        "suppress", "analyst", "analyst", "once", mission_id=plan.missions.iloc[0]["mission_id"]
     )
     copy = path.read_text()
     apply_pending(con, sample_config)
