@@ -43,7 +43,7 @@ def bench_forecast() -> dict:
     out: dict = {}
 
     clock = time.perf_counter()
-    history = EventHistory(read_incident_files(config), cells_from_files(config), crime_types=crime_types)
+    history = EventHistory(read_incident_files(config, signal=True), cells_from_files(config), crime_types=crime_types)
     calendar = load_calendar(config)
     out["forecast_load_seconds"] = time.perf_counter() - clock
     out["forecast_cells"] = float(len(history.cells))

@@ -100,7 +100,7 @@ def run_forecast(
         )
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    events = read_incident_files(config, incidents)
+    events = read_incident_files(config, incidents, signal=True)
     cells = cells_from_files(config)
     crime_types = config.modelled_crime_types()
     history = EventHistory(events, cells, crime_types=crime_types)

@@ -39,7 +39,7 @@ from models.forecasting.surfaces import (
 
 
 def load_history(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> tuple[EventHistory, Calendar]:
-    return EventHistory(read_warehouse_events(con), cells_from_warehouse(con)), load_calendar(config)
+    return EventHistory(read_warehouse_events(con, signal=True), cells_from_warehouse(con)), load_calendar(config)
 
 
 def last_data_day(history: EventHistory, config: AgencyConfig) -> date:
