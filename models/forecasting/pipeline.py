@@ -22,7 +22,7 @@ from beatwise.config.schema import AgencyConfig
 from models.forecasting import tracking
 from models.forecasting.baselines import Forecaster, ScoreBaseline, baselines_for
 from models.forecasting.cells import cells_from_warehouse
-from models.forecasting.evaluate import Backtest, run_backtest
+from models.forecasting.evaluate import Backtest, gate_reasons, run_backtest
 from models.forecasting.events import read_warehouse_events
 from models.forecasting.features import Calendar, feature_names, load_calendar
 from models.forecasting.gbm import GradientBoostedPoisson, training_window
@@ -93,6 +93,10 @@ def write_backtest_metrics(con: duckdb.DuckDBPyConnection, backtest: Backtest) -
     long["last_shift"] = pd.Timestamp(backtest.shifts[-1])
     long["shifts"] = len(backtest.shifts)
     replace_rows(con, "forecast.backtest_metrics", long, ["first_shift", "last_shift"])
+    reasons = gate_reasons(backtest).assign(
+        evaluated_at=long["evaluated_at"].iloc[0], first_shift=long["first_shift"].iloc[0],
+        last_shift=long["last_shift"].iloc[0])
+    replace_rows(con, "forecast.champion_gate", reasons, ["first_shift", "last_shift"])
     return long
 
 
@@ -106,7 +110,8 @@ def train_and_register(
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
     trainer = trainer or mart_trainer(con, config, history, calendar)
     backtest = run_backtest(
-        history, config, crime_types, [origin], end, trainer, config.forecasting.backtest_every_days
+        history, config, crime_types, [origin], end, trainer, config.forecasting.backtest_every_days,
+        blend=False,  # the registry serves single forecasters: a blend is weighed in the bench and the command
     )
     write_backtest_metrics(con, backtest)
     tracking.use_experiment(config)
