@@ -237,8 +237,9 @@ def _blend_weight(predictions, observed, best, crime_type, severity) -> float:
         for w in BLEND_WEIGHTS
     }
     scores = {}
+    baselines = {m: predictions[m] for m in set(best.values())}
     for w, mixed in trial.items():
-        _, figures = gate_figures({"trial": {crime_type: mixed}, **predictions}, observed, best, crime_type, severity)
+        _, figures = gate_figures({"trial": {crime_type: mixed}, **baselines}, observed, best, crime_type, severity)
         scores[w] = figures["trial"].harm_captured.sum()
     return max(BLEND_WEIGHTS, key=lambda w: (scores[w], -w))
 

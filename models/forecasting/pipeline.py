@@ -130,6 +130,23 @@ def train_and_register(
     return backtest, registered
 
 
+def rolling_origins(end: date, days: int, folds: int) -> list[date]:
+    """The first days of `folds` consecutive folds covering the last `days` days up to `end`."""
+    first = end - timedelta(days=days - 1)
+    return [first + timedelta(days=i * days // folds) for i in range(folds)]
+
+
+def tune_settings(con: duckdb.DuckDBPyConnection, config: AgencyConfig, budget_seconds: float, folds: int = 2):
+    """The tuning search (models/forecasting/tuning.py) on the warehouse's history, over rolling folds."""
+    from models.forecasting.tuning import tune
+
+    history, calendar = load_history(con, config)
+    end = last_data_day(history, config)
+    crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
+    origins = rolling_origins(end, config.forecasting.backtest_days, folds)
+    return tune(history, config, calendar, crime_types, origins, end, budget_seconds=budget_seconds)
+
+
 def champion_forecasters(
     config: AgencyConfig, calendar: Calendar, crime_types: Sequence[str]
 ) -> dict[str, tuple[Forecaster, str]]:

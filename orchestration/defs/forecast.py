@@ -8,7 +8,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from models.forecasting.pipeline import score_shift, train_and_register, write_scoring_shifts
+from models.forecasting.pipeline import score_shift, train_and_register, tune_settings, write_scoring_shifts
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "forecast"
@@ -121,4 +121,30 @@ def risk_surfaces(agency: AgencyResource, warehouse: WarehouseResource) -> dg.Ma
     )
 
 
-defs = dg.Definitions(assets=[forecast_models, scoring_shifts, risk_surfaces])
+class TuningRequest(dg.Config):
+    """The search's time budget (it stops starting new settings past it) and its number of folds."""
+
+    budget_seconds: float = 1800.0
+    folds: int = 2
+
+
+@dg.op(pool=WAREHOUSE_POOL, description="The small search over the model's settings on the backtest folds "
+       "(models/forecasting/tuning.py), every setting an MLflow run; not part of `main`.")
+def tune_models(context: dg.OpExecutionContext, config: TuningRequest, agency: AgencyResource,
+                warehouse: WarehouseResource) -> dict:
+    with warehouse.connect() as con:
+        tuning = tune_settings(con, agency.load(), config.budget_seconds, config.folds)
+    context.add_output_metadata({
+        "chosen": dg.MetadataValue.json(tuning.chosen),
+        "table": dg.MetadataValue.md(tuning.table.astype({"setting": str}).round(4).to_markdown(index=False)),
+        "skipped": len(tuning.skipped),
+    })
+    return tuning.chosen
+
+
+@dg.job(name="tune", description="tune the forecasting models' settings on this city's backtest folds")
+def tune_job():
+    tune_models()
+
+
+defs = dg.Definitions(assets=[forecast_models, scoring_shifts, risk_surfaces], jobs=[tune_job])
