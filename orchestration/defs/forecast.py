@@ -25,8 +25,8 @@ SHIFT_FORMAT = "%Y-%m-%d %H:%M"
             MODELS,
             group_name=GROUP,
             description="One model per crime type (LightGBM, Poisson) in the "
-            "MLflow registry; `champion` alias on the model if it beats every baseline, else on the best "
-            "baseline.",
+            "MLflow registry; `champion` alias on the model if it wins the harm-weighted gate "
+            "(models/forecasting/champion.py), else on the best baseline; reasons in forecast.champion_gate.",
             deps=[
                 dg.AssetKey(["marts", "fct_training_set"]),
                 dg.AssetKey(["intermediate", "int_incidents"]),
