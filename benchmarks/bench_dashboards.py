@@ -32,6 +32,7 @@ PAGES = [
     "officer_report",
     "crime_type_report",
     "crime_dosage",
+    "commander_summary",
     "model_performance",
     "exposure",
     "audit_log",
@@ -107,16 +108,13 @@ def _logged_in(user: str):
 
 
 def _rows_shown(at, stem: str) -> int:
-    """Rows in the page's tables (briefings: 1 when a mission's briefing is shown); raises when the page says
+    """Rows in the page's tables; raises when the page says
     it has no data (the pages use st.info for that and nothing else) or failed."""
     if at.exception:
         raise RuntimeError(f"page {stem} failed: {at.exception[0].value}")
     if at.info:
         raise RuntimeError(f"page {stem} shows no data: {[i.value for i in at.info]}")
-    if stem == "briefings":
-        rows = sum(m.value.startswith("**Cell**") for m in at.markdown)
-    else:
-        rows = sum(len(frame.value) for frame in at.dataframe)
+    rows = sum(len(frame.value) for frame in at.dataframe)
     if not rows:
         raise RuntimeError(f"page {stem} shows no rows")
     return rows

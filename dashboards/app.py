@@ -22,6 +22,7 @@ PAGES = {
     "officer_report": ("Reports", "Officer report", ":material/badge:"),
     "crime_type_report": ("Reports", "Crime type report", ":material/category:"),
     "crime_dosage": ("Reports", "Crime & dosage", ":material/insights:"),
+    "commander_summary": ("Reports", "Commander's summary", ":material/summarize:"),
     "model_performance": ("Oversight", "Model performance", ":material/monitoring:"),
     "exposure": ("Oversight", "Exposure and fairness", ":material/balance:"),
     "audit_log": ("Oversight", "Audit log", ":material/verified:"),

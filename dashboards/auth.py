@@ -33,6 +33,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "officer_report": ALL,
     "crime_type_report": ALL,
     "crime_dosage": ALL,
+    "commander_summary": ALL,
     "model_performance": ALL,
     "exposure": ALL,
     "audit_log": frozenset({"supervisor", "auditor", "admin"}),

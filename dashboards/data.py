@@ -112,3 +112,209 @@ def csv_download(frame: pd.DataFrame, name: str, label: str = "Download CSV") ->
         mime="text/csv",
         key=f"csv_{name}",
     )
+
+
+# --- places, risk in words, the week's summary (read functions of the maps, risk, briefing pages) ---
+
+
+def cell_metres() -> float:
+    """The grid's cell edge in metres."""
+    from beatwise.config.units import metres_per_unit
+
+    config = agency_config()
+    return float(config.grid.cell_size) * metres_per_unit(config.crs)
+
+
+def cell_places() -> pd.DataFrame:
+    """Every cell's place name (marts.dim_cell_places): cell_id, place_name, blocks, district, beat."""
+    if not has("marts.dim_cell_places"):
+        cells = query("select cell_id, district, beat from marts.dim_cells")
+        return cells.assign(place_name="district " + cells["district"].astype(str), blocks="")
+    return query("select cell_id, place_name, blocks, district, district_label, beat from marts.dim_cell_places")
+
+
+def with_places(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (with a cell_id column) plus place_name and blocks; a cell without one keeps its id."""
+    places = cell_places()[["cell_id", "place_name", "blocks"]]
+    joined = frame.merge(places, on="cell_id", how="left")
+    joined["place_name"] = joined["place_name"].fillna("cell " + joined["cell_id"].astype(str))
+    return joined
+
+
+def risk_cells(shift_start, crime_type: str, floor: float) -> pd.DataFrame:
+    """The shift's cells at or above percentile `floor` (0-1) for a crime type, highest first, with their
+    place, district, beat and the expected count in words."""
+    from models.forecasting.explain import expected_in_words
+
+    surface = query(
+        """with s as (select cell_id, expected_count, percentile, method, model_version
+                      from forecast.risk_surfaces where shift_start = ? and crime_type = ?),
+                scale as (select case when max(percentile) > 1 then 100.0 else 1.0 end as unit from s)
+           select cell_id, expected_count, percentile / unit as percentile, method, model_version
+           from s, scale where percentile / unit >= ? order by percentile desc, expected_count desc""",
+        (shift_start, crime_type, floor),
+    )
+    surface = with_places(surface)
+    cells = query("select cell_id, district, beat from marts.dim_cells")
+    surface = surface.merge(cells, on="cell_id", how="left")
+    surface["expected_in_words"] = [expected_in_words(v, crime_type) for v in surface["expected_count"]]
+    return surface
+
+
+def risk_drivers_in_words(shift_start, crime_type: str, cell_ids: list[str]) -> pd.DataFrame:
+    """cell_id -> drivers: the cell's top risk drivers for the shift in plain language ("; " between them)."""
+    from models.forecasting.explain import explain_drivers
+
+    empty = pd.DataFrame(columns=["cell_id", "drivers"])
+    if not cell_ids or not has("forecast.risk_drivers"):
+        return empty
+    marks, params = in_list(cell_ids)
+    drivers = query(
+        f"""select cell_id, crime_type, rank, feature from forecast.risk_drivers
+            where shift_start = ? and crime_type = ? and cell_id in {marks} order by cell_id, rank""",
+        (shift_start, crime_type, *params),
+    )
+    if drivers.empty:
+        return empty
+    env = [c for c in columns("marts.dim_cells") if c.endswith(("_m", "_share")) or c.startswith("liquor_")]
+    grid = query(f"select cell_id, cell_col, cell_row{''.join(', ' + c for c in env)} from marts.dim_cells")
+    wanted = grid[grid["cell_id"].isin(cell_ids)]
+    near = grid.merge(
+        pd.DataFrame(
+            [(c + dc, r + dr) for c, r in zip(wanted["cell_col"], wanted["cell_row"], strict=True)
+             for dc in (-1, 0, 1) for dr in (-1, 0, 1)],
+            columns=["cell_col", "cell_row"],
+        ).drop_duplicates(),
+        on=["cell_col", "cell_row"],
+    )
+    counts = pd.DataFrame(columns=["cell_id", "crime_type", "shift_start", "incident_count"])
+    if has("marts.fct_cell_shift_counts"):
+        marks, params = in_list(near["cell_id"])
+        start = pd.Timestamp(shift_start)
+        counts = query(
+            f"""select cell_id, crime_type, shift_start, incident_count from marts.fct_cell_shift_counts
+                where shift_start >= ? and shift_start < ? and cell_id in {marks}""",
+            (start - pd.Timedelta(days=365), start, *params),
+        )
+    drivers["text"] = explain_drivers(drivers, counts, near, shift_start, cell_metres())
+    return drivers.groupby("cell_id", as_index=False)["text"].agg("; ".join).rename(columns={"text": "drivers"})
+
+
+def _published_missions(start, end) -> pd.DataFrame:
+    """Active missions of the published plans whose shift starts in [start, end)."""
+    return query(
+        """select m.shift_start, m.district, m.cell_id from plans.missions m
+           join plans.plans p on p.plan_id = m.plan_id
+           where p.status = 'published' and m.status in ('planned', 'added')
+             and m.shift_start >= ? and m.shift_start < ?""",
+        (start, end),
+    )
+
+
+def exposure_caps(start, end) -> dict:
+    """Did the exposure cap hold in [start, end)? The most missions any cell had in any window of the
+    config's window_shifts consecutive shifts (windows ending in the week), against the cap."""
+    config = agency_config()
+    cap, window = config.exposure.max_missions_per_cell, config.exposure.window_shifts
+    hours = 24 / len(config.shifts)
+    missions = _published_missions(pd.Timestamp(start) - pd.Timedelta(hours=hours * window), end)
+    if missions.empty:
+        return {"held": True, "most": 0, "cap": cap, "window": window, "text": "No missions this week."}
+    shifts = sorted(missions["shift_start"].unique())
+    index = {s: i for i, s in enumerate(shifts)}
+    missions["k"] = missions["shift_start"].map(index)
+    most, worst = 0, None
+    for cell, group in missions.groupby("cell_id"):
+        ks = sorted(group["k"])
+        for i, k in enumerate(ks):
+            n = sum(1 for j in ks[i:] if j < k + window)
+            if n > most:
+                most, worst = n, cell
+    held = most <= cap
+    text = (f"**Held.** No cell had more than {most} mission(s) in any {window} consecutive shifts "
+            f"(cap: {cap})." if held else
+            f"**Exceeded.** A cell had {most} missions in {window} consecutive shifts (cap: {cap}): "
+            f"{with_places(pd.DataFrame({'cell_id': [worst]}))['place_name'].iat[0]}.")
+    return {"held": held, "most": most, "cap": cap, "window": window, "text": text}
+
+
+def week_summary(start, end) -> dict:
+    """The commander's week: totals, per shift, per district, per unit, crime in and out of mission cells,
+    the exposure caps, and the same as a printable HTML page."""
+    import html as html_lib
+
+    shifts = query(
+        """select shift_start, sum(missions_planned) as missions_planned, sum(missions_dosed) as missions_dosed,
+                  sum(planned_minutes) as planned_minutes, sum(delivered_minutes) as delivered_minutes,
+                  sum(tracked_minutes) > 0 or sum(delivered_minutes) > 0 as worked,
+                  bool_or(simulated_operations) as simulated
+           from marts.rpt_shift where shift_start >= ? and shift_start < ? group by shift_start order by 1""",
+        (start, end),
+    )
+    by_district = query(
+        """select district, sum(missions_planned) as missions_planned, sum(missions_dosed) as missions_dosed,
+                  sum(missions_full_dose) as missions_full_dose, sum(planned_minutes) as planned_minutes,
+                  sum(delivered_minutes) as delivered_minutes,
+                  sum(compliance * planned_minutes) / nullif(sum(planned_minutes), 0) as compliance
+           from marts.rpt_shift where shift_start >= ? and shift_start < ? group by district order by district""",
+        (start, end),
+    )
+    by_unit = pd.DataFrame()
+    if has("marts.fct_unit_shift_dosage"):
+        by_unit = query(
+            """select unit_id, district, count(*) as shifts, sum(missions_worked) as missions_worked,
+                      sum(planned_minutes) as planned_minutes, sum(mission_minutes) as mission_minutes,
+                      sum(compliance * planned_minutes) / nullif(sum(planned_minutes), 0) as compliance
+               from marts.fct_unit_shift_dosage where shift_start >= ? and shift_start < ?
+               group by unit_id, district order by district, unit_id""",
+            (start, end),
+        )
+    crime = pd.DataFrame()
+    if has("marts.rpt_crime_dosage"):
+        n_cells = int(scalar("select count(*) from marts.dim_cells where district is not null") or 0)
+        crime = query(
+            """with per_shift as (select distinct shift_start, district, missions from marts.rpt_crime_dosage
+                                  where shift_start >= ? and shift_start < ?),
+                    cell_shifts as (select sum(missions) as mission_cells, count(distinct shift_start) as shifts
+                                    from per_shift)
+               select crime_type, sum(crime_in_mission_cells) as in_mission_cells,
+                      sum(crime_count) - sum(crime_in_mission_cells) as elsewhere,
+                      100.0 * sum(crime_in_mission_cells) / nullif(max(mission_cells), 0)
+                          as per_100_mission_cell_shifts,
+                      100.0 * (sum(crime_count) - sum(crime_in_mission_cells))
+                          / nullif(max(shifts) * ? - max(mission_cells), 0) as per_100_other_cell_shifts
+               from marts.rpt_crime_dosage, cell_shifts where shift_start >= ? and shift_start < ?
+               group by crime_type order by crime_type""",
+            (start, end, n_cells, start, end),
+        )
+    worked = shifts[shifts["worked"].astype(bool)] if not shifts.empty else shifts
+    planned = float(worked["planned_minutes"].sum()) if not worked.empty else 0.0
+    delivered = float(worked["delivered_minutes"].sum()) if not worked.empty else 0.0
+    credited = (by_district["compliance"].fillna(0) * by_district["planned_minutes"]).sum()
+    caps = exposure_caps(start, end)
+    totals = {
+        "missions_planned": int(shifts["missions_planned"].sum()) if not shifts.empty else 0,
+        "missions_dosed": int(shifts["missions_dosed"].sum()) if not shifts.empty else 0,
+        "planned_minutes": planned,
+        "delivered_minutes": delivered,
+        "compliance": credited / by_district["planned_minutes"].sum() if by_district["planned_minutes"].sum() else float("nan"),
+        "simulated": bool(shifts["simulated"].any()) if not shifts.empty else False,
+    }
+
+    def table(frame: pd.DataFrame) -> str:
+        return frame.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-", border=0)
+
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Commander's summary</title><style>"
+        "body{font-family:sans-serif;max-width:900px;margin:1em auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
+        f"<h1>Commander's summary: week of {pd.Timestamp(start):%d %b %Y}</h1>"
+        + ("<p><b>Simulated operations.</b></p>" if totals["simulated"] else "")
+        + f"<p>{totals['missions_planned']} missions planned, {totals['missions_dosed']} delivered; "
+        f"{delivered:,.0f} of {planned:,.0f} planned minutes delivered.</p>"
+        f"<h2>By district</h2>{table(by_district)}<h2>By unit</h2>{table(by_unit)}"
+        f"<h2>Crime in mission cells and elsewhere</h2>{table(crime)}"
+        f"<h2>Exposure caps</h2><p>{html_lib.escape(caps['text'].replace('**', ''))}</p></body></html>"
+    )
+    return {**totals, "shifts": shifts, "by_district": by_district, "by_unit": by_unit, "crime": crime,
+            "caps": caps, "html": page}

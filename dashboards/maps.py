@@ -1,7 +1,10 @@
-"""Maps without a base map: grid cells drawn by pydeck with `map_style=None`.
+"""Maps: grid cells drawn by pydeck over a street base map when the browser can reach one.
 
 There are no tiles offline (nor in many police networks), so the data layers must carry the map on their
-own: a faint layer of coarse blocks outlines the jurisdiction and the cells of interest are drawn on top.
+own: a faint layer of coarse blocks outlines the jurisdiction, district and beat outlines with their labels
+and the configured landmarks (police stations) give it places, and the cells of interest are drawn on top.
+The base map (Carto's light streets, no token) loads when the browser reaches it; offline it fails silently
+and the layers stand alone.
 Cells are squares in the agency CRS, drawn as deck.gl GridCellLayer squares from their south-west corner
 (a position per cell instead of a polygon: a third of the JSON a full city's cells would need).
 Cell corners are converted to longitude/latitude once per snapshot, vectorized.
@@ -9,11 +12,13 @@ Cell corners are converted to longitude/latitude once per snapshot, vectorized.
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+import shapely
 import streamlit as st
 from pydeck.bindings.json_tools import default_serialize
 from pyproj import Transformer
@@ -148,9 +153,97 @@ def deck(layers: list[pdk.Layer], around: pd.DataFrame, tooltip: str) -> pdk.Dec
         zoom = float(np.clip(np.log2(360 / span * 0.9 * HEIGHT / 512), 8, 16))
         view = pdk.ViewState(latitude=float(middle), longitude=float(lon_max + lon_min) / 2, zoom=zoom)
     return _CompactDeck(
-        layers=layers, initial_view_state=view, map_style=None, map_provider=None, tooltip={"text": tooltip}
+        layers=[*layers[:1], *outline_layers(), *layers[1:], *landmark_layers()],
+        initial_view_state=view,
+        map_provider="carto",
+        map_style="light",
+        tooltip={"text": tooltip},
     )
 
 
 def show(deck_: pdk.Deck, key: str) -> None:
     st.pydeck_chart(deck_, height=HEIGHT, key=key)
+
+
+@st.cache_data(ttl=data.CACHE_SECONDS, max_entries=4, show_spinner=False)
+def _outlines(version: int, crs: str) -> dict[str, pd.DataFrame]:
+    """Per level (district, beat): each area's outline as lon/lat paths and a label position, built from the
+    cells that belong to it (the agency's own assignment: any city, no boundary file needed)."""
+    grid = data.query("select cell_id, district, beat, x_min, y_min, x_max, y_max from marts.dim_cells")
+    to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    out = {}
+    for level in ("district", "beat"):
+        rows = []
+        known = grid[grid[level].notna()] if not grid.empty else grid
+        for name, group in known.groupby(level, sort=True):
+            boxes = shapely.box(group["x_min"], group["y_min"], group["x_max"], group["y_max"])
+            area = shapely.coverage_union_all(boxes)
+            label = shapely.get_coordinates(area.point_on_surface())[0]
+            polygons = getattr(area, "geoms", [area])
+            paths = []
+            for polygon in polygons:
+                for ring in (polygon.exterior, *polygon.interiors):
+                    xy = shapely.get_coordinates(ring)
+                    lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
+                    paths.append(np.round(np.column_stack([lon, lat]), 6).tolist())
+            lon, lat = to_wgs84.transform(label[0], label[1])
+            district = group["district"].iat[0]
+            text = f"District {name}" if level == "district" else f"{name}"
+            rows += [{"path": p, "name": str(name), "district": str(district), "label": text,
+                      "lon": round(lon, 6), "lat": round(lat, 6)} for p in paths]
+        out[level] = pd.DataFrame(rows, columns=["path", "name", "district", "label", "lon", "lat"])
+    return out
+
+
+def outline_layers() -> list[pdk.Layer]:
+    """District outlines (dark) and beat outlines (faint) with their labels; not pickable."""
+    outlines = _outlines(data.snapshot_version(), data.agency_config().crs)
+    layers = []
+    for level, colour, width, size in (("beat", [90, 90, 90, 120], 1, 11), ("district", [30, 30, 30, 230], 3, 15)):
+        frame = outlines[level]
+        if frame.empty:
+            continue
+        layers.append(pdk.Layer("PathLayer", frame[["path"]], id=f"{level}_outlines", get_path="path",
+                                get_color=colour, get_width=0, width_min_pixels=width, pickable=False))
+        labels = frame.drop_duplicates("name")[["label", "lon", "lat"]]
+        layers.append(pdk.Layer("TextLayer", labels, id=f"{level}_labels", get_position=["lon", "lat"],
+                                get_text="label", get_size=size, get_color=colour[:3] + [255],
+                                font_weight=700 if level == "district" else 400, background=level == "district",
+                                get_background_color=[255, 255, 255, 200], pickable=False))
+    return layers
+
+
+def landmark_layers() -> list[pdk.Layer]:
+    """The config's landmarks (police stations, ...): a blue dot and the name."""
+    landmarks = pd.DataFrame([lm.model_dump() for lm in data.agency_config().landmarks],
+                             columns=["name", "kind", "longitude", "latitude"])
+    if landmarks.empty:
+        return []
+    landmarks["label"] = landmarks["name"]
+    return [
+        pdk.Layer("ScatterplotLayer", landmarks, id="landmarks", get_position=["longitude", "latitude"],
+                  get_fill_color=[21, 101, 192, 255], get_line_color=[255, 255, 255, 255], stroked=True,
+                  line_width_min_pixels=2, get_radius=40, radius_min_pixels=5, radius_max_pixels=9,
+                  pickable=False),
+        pdk.Layer("TextLayer", landmarks, id="landmark_labels", get_position=["longitude", "latitude"],
+                  get_text="label", get_size=12, get_color=[13, 71, 161, 255], get_pixel_offset=[0, -16],
+                  background=True, get_background_color=[255, 255, 255, 210], pickable=False),
+    ]
+
+
+def legend(title: str, low: str, high: str, extra: list[tuple[str, str]] | None = None) -> None:
+    """A colour legend under a map: the percentile ramp with its units, then `extra` (CSS colour, label)."""
+    e = html.escape
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-left:1.2em">'
+        f'<span style="width:14px;height:14px;background:{c};display:inline-block;margin-right:4px;'
+        f'border:1px solid #888"></span>{e(label)}</span>'
+        for c, label in (extra or [])
+    )
+    st.markdown(
+        f'<div class="bw-legend" style="font-size:0.85em;display:flex;flex-wrap:wrap;align-items:center">'
+        f"<b>{e(title)}</b>&nbsp;{e(low)}&nbsp;"
+        f'<span style="width:160px;height:12px;display:inline-block;background:linear-gradient(90deg,'
+        f'rgb(255,237,160),rgb(189,0,38));border:1px solid #888"></span>&nbsp;{e(high)}{items}</div>',
+        unsafe_allow_html=True,
+    )

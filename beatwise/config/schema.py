@@ -336,6 +336,15 @@ class Demo(Strict):
         ("18 mph", "30 mph"), validate_default=True, description="simulated cars drive between these speeds")
 
 
+class Landmark(Strict):
+    """A place the maps show for orientation (a police station, a hospital, a stadium), in WGS84."""
+
+    name: str = Field(min_length=1)
+    kind: str = Field("landmark", description="what it is, shown beside the name: station, hospital, ...")
+    longitude: float = Field(ge=-180, le=180)
+    latitude: float = Field(ge=-90, le=90)
+
+
 class AgencyConfig(Strict):
     agency: Agency
     crs: str = Field(description="projected CRS of x/y, e.g. EPSG:3435 (US feet) or EPSG:32616 (UTM, metres)")
@@ -363,6 +372,7 @@ class AgencyConfig(Strict):
     exposure: Exposure = Exposure()
     forecasting: Forecasting = Forecasting()
     demo: Demo | None = Field(None, description="present only in demo configs: simulated operations")
+    landmarks: list[Landmark] = Field(default_factory=list, description="points the maps label")
 
     # Set by the loader: the folder the config file lives in, to resolve data_root against.
     base_dir: Path = Field(default=Path("."), exclude=True)

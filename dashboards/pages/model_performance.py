@@ -1,8 +1,13 @@
-"""Model performance: per crime type, the champion against the baselines on rolling-origin backtests."""
+"""Model performance: per crime type, the champion against every baseline on rolling-origin backtests.
+
+`forecast.backtest_metrics` is long (one row per crime type, method, metric): read it so, and draw each
+metric as bars per method with the champion marked.
+"""
 
 import os
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data
@@ -11,69 +16,99 @@ auth.guard(__file__)
 st.title("Model performance")
 MLFLOW = os.environ.get("BEATWISE_MLFLOW_URL", "http://127.0.0.1:5000").rstrip("/")
 st.caption(
-    f"Backtests per crime type: the champion against the baselines. Runs are in the [MLflow UI]({MLFLOW})."
+    f"Backtests per crime type: the champion against every baseline. Runs are in the [MLflow UI]({MLFLOW})."
 )
 data.require("forecast.backtest_metrics", waiting_on="the forecasting backtests (forecast.backtest_metrics)")
 
-columns = data.columns("forecast.backtest_metrics")
-types = data.query("select distinct crime_type from forecast.backtest_metrics order by 1")
-crime_type = st.selectbox("Crime type", types["crime_type"], format_func=lambda t: t.replace("_", " "))
-metrics = data.query("select * from forecast.backtest_metrics where crime_type = ? limit 2000", (crime_type,))
+# metric -> (title, what it means in one line, the best value)
+METRICS = {
+    "pai_1": ("PAI at 1% of the area", "Share of crime in the top 1% of cells, divided by 1%: 20 means 20 "
+              "times the crime of an average cell. Higher is better.", None),
+    "pai_5": ("PAI at 5% of the area", "The same for the top 5% of cells. Higher is better.", None),
+    "hit_rate_1": ("Hit rate at 1%", "Share of the shift's crimes that fell in the top 1% of cells. "
+                   "Higher is better.", None),
+    "hit_rate_5": ("Hit rate at 5%", "Share of the shift's crimes that fell in the top 5% of cells. "
+                   "Higher is better.", None),
+    "calibration": ("Calibration", "Crimes forecast over crimes that happened: 1 is right, above 1 "
+                    "forecasts too many, below too few.", 1.0),
+}
 
-# A PAI curve needs PAI at several area shares; otherwise compare the fixed 1% and 5% points.
-if {"area_share", "pai"} <= set(columns):
-    curve = metrics.groupby(["method", "area_share"], as_index=False)["pai"].mean()
-    st.altair_chart(
-        alt.Chart(curve)
-        .mark_line(point=True)
+latest = data.query(
+    """select crime_type, method, role, metric, value from forecast.backtest_metrics
+       where evaluated_at = (select max(evaluated_at) from forecast.backtest_metrics)"""
+)
+latest["role"] = latest["role"].fillna("")
+types = sorted(latest["crime_type"].unique())
+crime_type = st.selectbox("Crime type", types, format_func=lambda t: t.replace("_", " "))
+mine = latest[latest["crime_type"] == crime_type]
+wide = mine.pivot_table(index=["method", "role"], columns="metric", values="value", aggfunc="mean").reset_index()
+wide["is"] = ["champion" if "champion" in r else "baseline" for r in wide["role"]]
+champion = wide.loc[wide["is"] == "champion", "method"]
+shifts = data.scalar("select max(shifts) from forecast.backtest_metrics")
+st.markdown(
+    f"**Champion for {crime_type.replace('_', ' ')}:** {champion.iat[0] if len(champion) else 'none'}"
+    f" · compared on {shifts or '?'} backtest shifts."
+)
+
+
+def bars(frame: pd.DataFrame, metric: str, title: str, best: float | None) -> alt.Chart:
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_bar()
         .encode(
-            x=alt.X("area_share:Q", title="share of area flagged", axis=alt.Axis(format="%")),
-            y=alt.Y("pai:Q", title="PAI"),
-            color=alt.Color("method:N"),
-        ),
-        width="stretch",
+            x=alt.X(f"{metric}:Q", title=None),
+            y=alt.Y("method:N", sort="-x", title=None),
+            color=alt.Color("is:N", scale=alt.Scale(domain=["champion", "baseline"], range=["#c62828", "#90a4ae"]),
+                            legend=alt.Legend(title=None, orient="bottom")),
+            tooltip=["method", "role", alt.Tooltip(f"{metric}:Q", format=".3f")],
+        )
+        .properties(height={"step": 22})
     )
-else:
-    pai = [c for c in columns if c.startswith("pai")]
-    if pai and "method" in columns:
-        long = (
-            metrics.groupby("method", as_index=False)[pai]
-            .mean()
-            .melt("method", var_name="area", value_name="PAI")
-        )
-        st.altair_chart(
-            alt.Chart(long)
-            .mark_line(point=True)
-            .encode(x=alt.X("area:N", title="area flagged"), y="PAI:Q", color="method:N"),
-            width="stretch",
-        )
+    if best is not None:
+        chart = chart + alt.Chart(pd.DataFrame({"best": [best]})).mark_rule(strokeDash=[4, 3]).encode(x="best:Q")
+    return chart
 
-summary_cols = [
-    c
-    for c in (
-        "method",
-        "model_version",
-        "pai_1",
-        "pai_5",
-        "pai_at_1pct",
-        "pai_at_5pct",
-        "hit_rate_1",
-        "hit_rate_5",
-        "hit_rate",
-        "pei",
-        "harm_weighted_capture",
-        "deviance",
-        "poisson_deviance",
-        "calibration",
+
+shown = [m for m in METRICS if m in wide.columns]
+columns = st.columns(2)
+for i, metric in enumerate(shown):
+    title, meaning, best = METRICS[metric]
+    with columns[i % 2]:
+        st.altair_chart(bars(wide[["method", "role", "is", metric]].dropna(), metric, title, best), width="stretch")
+        st.caption(meaning)
+
+# Harm-weighted capture: each crime type's crimes weighted by its severity, flagged by its own surface.
+severity = data.agency_config().harm_weights()
+harm = latest[latest["metric"].isin(["harm_captured_1", "harm_captured_5", "crimes"])].pivot_table(
+    index=["crime_type", "method"], columns="metric", values="value", aggfunc="mean"
+).reset_index()
+if {"harm_captured_1", "crimes"} <= set(harm.columns):
+    harm["harm"] = harm["crime_type"].map(severity).fillna(1.0) * harm["crimes"]
+    by_method = harm.groupby("method")[["harm_captured_1", "harm_captured_5", "harm"]].sum()
+    capture = pd.DataFrame({
+        "method": by_method.index,
+        "harm_weighted_capture_1": by_method["harm_captured_1"] / by_method["harm"],
+        "harm_weighted_capture_5": by_method["harm_captured_5"] / by_method["harm"],
+    })
+    champions = set(latest.loc[latest["role"].str.contains("champion"), "method"])
+    capture["is"] = ["champion" if m in champions else "baseline" for m in capture["method"]]
+    capture["role"] = ""
+    st.subheader("Harm-weighted capture, all crime types")
+    left, right = st.columns(2)
+    left.altair_chart(bars(capture, "harm_weighted_capture_1", "Harm captured in the top 1% of cells", None),
+                      width="stretch")
+    right.altair_chart(bars(capture, "harm_weighted_capture_5", "Harm captured in the top 5% of cells", None),
+                       width="stretch")
+    st.caption(
+        "Share of all crime, each weighted by its severity (a homicide counts more than a theft), that fell in "
+        "the cells each method flagged for its crime type. Higher is better; 'champion' is a champion "
+        "for at least one crime type."
     )
-    if c in metrics.columns
-]
-numeric = [c for c in summary_cols if c not in ("method", "model_version")]
-if "method" in metrics.columns and numeric:
-    st.subheader("Champion against the baselines")
-    st.dataframe(
-        metrics.groupby("method", as_index=False)[numeric].mean(), hide_index=True, key="method_summary"
-    )
+
+st.subheader("Champion against the baselines")
+table = wide.drop(columns=["is"])
+st.dataframe(table, hide_index=True, key="method_summary")
+data.csv_download(mine, f"backtest_{crime_type}")
 
 history_table = next((t for t in ("forecast.champion_history", "forecast.champions") if data.has(t)), None)
 if history_table:
@@ -87,14 +122,3 @@ if history_table:
         key="champion_history",
         column_config={"mlflow": st.column_config.LinkColumn("MLflow run")},
     )
-
-st.subheader("Backtest folds")
-if "run_id" in metrics.columns:
-    metrics["mlflow"] = MLFLOW + "/#/runs/" + metrics["run_id"].astype(str)
-st.dataframe(
-    metrics,
-    hide_index=True,
-    key="backtest_table",
-    column_config={"mlflow": st.column_config.LinkColumn("MLflow run")},
-)
-data.csv_download(metrics, f"backtest_{crime_type}")

@@ -1,4 +1,5 @@
-"""Risk map: the cells coloured by risk percentile, per crime type and shift, with no base map."""
+"""Risk map: the shift's highest-risk cells for a crime type, with place names, expected counts in words
+and what raised the risk in plain language."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data, maps
+from models.forecasting.explain import crime_words, expected_in_words
 
 auth.guard(__file__)
 st.title("Risk map")
 data.require("forecast.risk_surfaces", "marts.dim_cells", waiting_on="the forecasting assets (forecast.*)")
+
+SHOWN = {"top 1% of cells": 0.99, "top 5% of cells": 0.95, "top 10% of cells": 0.90, "top 25% of cells": 0.75}
 
 shifts = data.query("select distinct shift_start from forecast.risk_surfaces order by shift_start desc limit 60")
 types = data.query("select distinct crime_type from forecast.risk_surfaces order by crime_type")
@@ -19,20 +23,11 @@ shift = top_row[0].selectbox(
     "Shift", shifts["shift_start"], format_func=lambda t: pd.Timestamp(t).strftime("%a %d %b %Y %H:%M")
 )
 crime_type = top_row[1].selectbox("Crime type", types["crime_type"], format_func=lambda t: t.replace("_", " "))
-floor = top_row[2].slider("Show cells at or above percentile", 0, 99, 50, step=1)
+shown_as = top_row[2].selectbox("Show", list(SHOWN), index=1)
 districts = sorted(cells["district"].dropna().unique())
 chosen = st.multiselect("Districts (none chosen: the whole jurisdiction)", districts)
 
-# Percentiles may be stored as 0-1 or 0-100; the map works in 0-1.
-surface = data.query(
-    """with s as (select cell_id, expected_count, percentile, method, model_version
-                  from forecast.risk_surfaces where shift_start = ? and crime_type = ?),
-            scale as (select case when max(percentile) > 1 then 100.0 else 1.0 end as unit from s)
-       select cell_id, expected_count, percentile / unit as percentile, method, model_version
-       from s, scale where percentile / unit >= ? order by percentile desc""",
-    (shift, crime_type, floor / 100),
-)
-surface = surface.merge(cells[["cell_id", "district", "beat"]], on="cell_id", how="left")
+surface = data.risk_cells(shift, crime_type, SHOWN[shown_as])
 area = cells
 if chosen:
     surface = surface[surface["district"].isin(chosen)]
@@ -40,43 +35,47 @@ if chosen:
 
 a, b, c = st.columns(3)
 a.metric("Cells shown", f"{len(surface):,}")
-b.metric("Expected events in shown cells", f"{surface['expected_count'].sum():.1f}")
+b.metric(f"Expected {crime_words(crime_type, 2)} in them this shift", f"{surface['expected_count'].sum():.1f}")
 c.metric("Model", f"{surface['method'].iat[0]} {surface['model_version'].iat[0]}" if not surface.empty else "-")
 
 shown = pd.DataFrame(
     {
         "cell_id": surface["cell_id"],
-        "colour": maps.percentile_colours(surface["percentile"]).tolist(),
+        "colour": maps.percentile_colours((surface["percentile"] - SHOWN[shown_as]) / (1 - SHOWN[shown_as])).tolist(),
+        "place": surface["place_name"],
         "pct": (surface["percentile"] * 100).round(1),
-        "expected": surface["expected_count"].round(3),
+        "words": surface["expected_in_words"],
     }
 )
 maps.show(
     maps.deck(
-        [maps.jurisdiction_layer(), maps.cell_layer(shown, "risk", fields=["pct", "expected"])],
+        [maps.jurisdiction_layer(), maps.cell_layer(shown, "risk", fields=["place", "pct", "words"])],
         area if not area.empty else cells,
-        "{cell_id}: percentile {pct}, expected {expected}",
+        "{place}: {words} (higher than {pct}% of cells)",
     ),
     key="risk_map",
 )
-st.caption(
-    "Pale yellow: lower risk · dark red: highest risk · faint grey: the rest of the jurisdiction. "
-    "No base map: the cells are the map."
+maps.legend(
+    f"Risk of {crime_words(crime_type, 1)} (percentile of the jurisdiction's cells):",
+    f"{SHOWN[shown_as]:.0%}",
+    "100%",
+    [("#1565c0", "police station"), ("transparent", "district outline (thick) · beat outline (thin)")],
 )
 
-st.subheader("Highest-risk cells")
+st.subheader(f"Highest-risk places for {crime_words(crime_type, 2)}")
+drivers = data.risk_drivers_in_words(shift, crime_type, surface["cell_id"].head(100).tolist())
+table = surface.head(100).merge(drivers, on="cell_id", how="left")
+table = table.assign(drivers=table["drivers"].fillna(""))
 st.dataframe(
-    surface.head(100),
+    table[["place_name", "district", "beat", "expected_in_words", "percentile", "drivers", "cell_id"]],
     hide_index=True,
     key="risk_table",
-    column_config={"percentile": st.column_config.ProgressColumn("Percentile", min_value=0, max_value=1)},
+    column_config={
+        "place_name": st.column_config.TextColumn("Place"),
+        "expected_in_words": st.column_config.TextColumn("Expected this shift"),
+        "percentile": st.column_config.ProgressColumn("Risk percentile", min_value=0, max_value=1, format="percent"),
+        "drivers": st.column_config.TextColumn("What raised the risk", width="large"),
+        "cell_id": st.column_config.TextColumn("Cell"),
+    },
 )
-data.csv_download(surface, f"risk_{crime_type}_{pd.Timestamp(shift):%Y%m%d_%H%M}")
-
-if data.has("forecast.risk_drivers"):
-    st.subheader("What raised the risk")
-    drivers = data.query(
-        "select * from forecast.risk_drivers where shift_start = ? and crime_type = ? limit 200",
-        (shift, crime_type),
-    )
-    st.dataframe(drivers, hide_index=True, key="risk_drivers")
+data.csv_download(table, f"risk_{crime_type}_{pd.Timestamp(shift):%Y%m%d_%H%M}")

@@ -12,7 +12,7 @@ import dagster as dg
 
 from beatwise import paths
 from models.planning import PlanningError
-from models.planning.briefing import write_briefings
+from models.planning.briefing import write_briefings, write_missing_briefings
 from models.planning.overrides import apply_pending, pending
 from models.planning.planner import latest_risk_shift, plan_shift
 from orchestration.defs.publish import publish
@@ -54,6 +54,7 @@ def missions(
             plan = plan_shift(con, agency_config, shift)
         except PlanningError as exc:
             raise dg.Failure(str(exc)) from exc
+        write_missing_briefings(con, agency_config)  # every past plan keeps its briefings
         publish(con)
     for warning in plan.warnings:
         context.log.warning(warning)

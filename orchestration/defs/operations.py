@@ -11,6 +11,7 @@ import dagster as dg
 
 from models.impact.outcomes import ImpactError, estimate_impact
 from models.impact.replay import simulate_recent_operations
+from models.planning.briefing import write_missing_briefings
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "operations"
@@ -44,9 +45,9 @@ def simulated_operations(
     config: ReplayRequest, agency: AgencyResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        result = simulate_recent_operations(
-            con, agency.load(), days=config.days, seed=config.seed, actor="dagster"
-        )
+        agency_config = agency.load()
+        result = simulate_recent_operations(con, agency_config, days=config.days, seed=config.seed, actor="dagster")
+        write_missing_briefings(con, agency_config)  # the replayed plans get their roll-call briefings too
     return dg.MaterializeResult(
         metadata={
             "simulated": True,

@@ -18,6 +18,9 @@ SERVED_TABLES = [
     "raw.quarantine",
     "raw.audit_log",
     "marts.dim_cells",
+    "marts.dim_cell_places",
+    "marts.fct_cell_shift_counts",  # the recent counts behind the risk drivers' plain-language text
+    "marts.fct_unit_shift_dosage",  # the commander's summary: compliance per unit
     "forecast.risk_surfaces",
     "forecast.risk_drivers",
     "forecast.backtest_metrics",
@@ -33,6 +36,7 @@ SERVED_PREFIXES = ["marts.rpt_"]
 # The assets whose tables are served: the snapshot is published after them (in the main job, last of all).
 UPSTREAM = [
     dg.AssetKey(["marts", "dim_cells"]),
+    dg.AssetKey(["marts", "dim_cell_places"]),
     dg.AssetKey(["forecast", "risk_surfaces"]),
     dg.AssetKey(["forecast", "backtest_metrics"]),
     dg.AssetKey(["plans", "missions"]),

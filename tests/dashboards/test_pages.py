@@ -95,46 +95,6 @@ def test_auditors_read_missions_but_cannot_override(serving_snapshot):
     assert any("cannot add or suppress" in c.value for c in at.caption)
 
 
-def test_risk_map_page(analyst):
-    at = open_page(analyst, "risk_map")
-    assert [t.value for t in at.title] == ["Risk map"]
-    _shows_data(at)
-    deck = _deck(at)
-    assert deck.get("mapStyle") in (None, "")  # no base map: the cells are the map
-    layers = {layer["id"]: layer for layer in deck["layers"]}
-    assert layers["jurisdiction"]["data"] and not layers["jurisdiction"]["pickable"]
-    cells = layers["risk"]["data"]
-    shift, crime_type = at.selectbox[0].value, at.selectbox[1].value
-    floor = at.slider[0].value / 100
-    expected = snapshot_rows(
-        """select count(*) from forecast.risk_surfaces s join marts.dim_cells using (cell_id)
-        where shift_start = ? and crime_type = ?
-          and percentile / (select case when max(percentile) > 1 then 100 else 1 end
-        from forecast.risk_surfaces where shift_start = ? and crime_type = ?) >= ?""",
-        [shift, crime_type, shift, crime_type, floor],
-    )[0][0]
-    assert len(cells) == expected > 0
-    lon, lat = cells[0]["position"]
-    assert -180 <= lon <= 180 and -90 <= lat <= 90
-    assert at.dataframe[0].value["percentile"].is_monotonic_decreasing
-
-    district = at.dataframe[0].value["district"].iloc[0]
-    at.multiselect[0].select(district).run()
-    assert not at.exception
-    assert set(at.dataframe[0].value["district"]) == {district}
-    in_district = {r[0] for r in snapshot_rows("select cell_id from marts.dim_cells where district = ?", [district])}
-    drawn = {c["cell_id"] for c in _deck(at)["layers"][1]["data"]}
-    assert drawn and drawn <= in_district
-
-
-def test_briefings_page(analyst):
-    at = open_page(analyst, "briefings")
-    assert [t.value for t in at.title] == ["Briefings"]
-    labels = [d.label for d in at.get("download_button")]
-    assert "Download mission area (GeoJSON)" in labels
-    assert any(m.value.startswith("**Cell**") for m in at.markdown)
-
-
 # Each report page: its mart, the date column its date filter works on (None: no date filter), the measure
 # it charts and what it charts it by, and the filters it offers (multiselect label -> column).
 REPORTS = {
@@ -338,16 +298,6 @@ def test_crime_dosage_shows_the_observational_dose_response_curve(analyst, downl
     assert any("not randomized" in c.value for c in at.caption), "the curve is labelled as observational"
     name, csv = _download(at, downloads, "Download the dose-response curve (CSV)")
     assert name == "dose_response.csv" and list(csv["dose_bin"].astype(str)) == [r[0] for r in expected]
-
-
-def test_model_performance_page(analyst):
-    at = open_page(analyst, "model_performance")
-    assert [t.value for t in at.title] == ["Model performance"]
-    assert any("http://127.0.0.1:5000" in c.value for c in at.caption)
-    _shows_data(at)
-    crime_type = at.selectbox[0].value
-    rows = snapshot_rows("select count(*) from forecast.backtest_metrics where crime_type = ?", [crime_type])[0][0]
-    assert len(at.dataframe[-1].value) == rows > 0
 
 
 def test_exposure_page(analyst, sample_config):

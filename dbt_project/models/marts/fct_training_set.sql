@@ -52,18 +52,20 @@ cell_draws as (
     ) as busy on busy.crime_type = crime_types.crime_type and busy.cell_id = cells.cell_id
 ),
 
+numbered as (
+    {{ repeat_rows('cell_draws', 'draw_count', max_draws) }}
+),
+
 -- Integer hashing that every SQL engine computes alike: products stay below 2^63.
 seeded as (
     select
-        cell_draws.crime_type,
-        cell_draws.cell_id,
-        cell_draws.draw_count,
-        mod(cast(numbers.generated_number as {{ dbt.type_bigint() }}) * 7919
-            + cell_draws.cell_number * 15485863 + cell_draws.type_number * 104729
+        crime_type,
+        cell_id,
+        draw_count,
+        mod(cast(generated_number as {{ dbt.type_bigint() }}) * 7919
+            + cell_number * 15485863 + type_number * 104729
             + {{ var('sample_seed') | int % modulus }}, {{ modulus }}) as x0
-    from cell_draws
-    inner join ({{ dbt.generate_series(max_draws) }}) as numbers
-        on numbers.generated_number <= cell_draws.draw_count
+    from numbered
 ),
 
 mixed as (
