@@ -1,7 +1,8 @@
 """What beatwise refuses to do, enforced in code.
 
 - Only serious, community-reported crime types are modelled; an enforcement-driven offence (one whose
-  recorded volume mostly measures where police chose to look) may never feed a modelled crime type.
+  recorded volume mostly measures where police chose to look) may never feed a modelled crime type, nor
+  enter the features as a signal offence.
 - No personal data and no race, ethnicity, education or home-ownership fields are ever stored, nor any
   other protected characteristic (nationality, religion, sexual orientation, disability, ...).
 """
@@ -89,7 +90,7 @@ def offence_rules(crime_types: Mapping) -> pd.DataFrame:
     one of that field's values, and for no field with negated = 1 is it one of them."""
     rows = []
     for name, crime_type in crime_types.items():
-        if crime_type.source != "incidents":
+        if getattr(crime_type, "source", "incidents") != "incidents":
             continue
         for number, match in enumerate(crime_type.offences):
             accepted = {match.field: list(match.values), **{f: list(v) for f, v in match.where.items()}}
@@ -149,46 +150,57 @@ def enforcement_offence_in(value: str) -> str | None:
 def check_crime_type_mappings(
     crime_types: Mapping[str, Mapping],
     offence_lookup: Mapping[str, str] | None = None,
+    signal_offences: Mapping[str, Mapping] | None = None,
 ) -> list[PolicyViolation]:
-    """Refuse crime types outside the allowed set and any enforcement-driven offence mapped into one.
+    """Refuse crime types outside the allowed set and any enforcement-driven offence mapped into one, or
+    named as signal (`signal_offences`: counted as features, so the same refusal holds).
 
     `crime_types` is the config's raw mapping (name -> {offences: [{field, values}]}); `offence_lookup`
     resolves offence codes to their names (e.g. IUCR 1811 -> "NARCOTICS").
     """
     violations: list[PolicyViolation] = []
     lookup = {_normalise(k): v for k, v in (offence_lookup or {}).items()}
-    for name, spec in crime_types.items():
+    for name in crime_types:
         if name not in ALLOWED_CRIME_TYPES:
             violations.append(PolicyViolation(
                 RULE_CRIME_TYPE, f"crime_types.{name}",
                 f"{name!r} is not a serious, community-reported crime type; allowed: {', '.join(ALLOWED_CRIME_TYPES)}",
             ))
-        for i, match in enumerate((spec or {}).get("offences") or []):
-            accepted = [(match.get("field"), f"crime_types.{name}.offences[{i}].values[{j}]", v)
-                        for j, v in enumerate(match.get("values") or [])]
-            for other, values in (match.get("where") or {}).items():
-                accepted += [(other, f"crime_types.{name}.offences[{i}].where.{other}[{j}]", v)
-                             for j, v in enumerate(values or [])]
-            for field, where, value in accepted:
-                if field not in OFFENCE_FIELDS:
-                    continue  # a premises type ("LIQUOR STORE") names a place, not an offence
-                value = str(value)
-                if field == "offence_group" and value.strip().upper().lstrip("0") in {
-                    c.lstrip("0") for c in ENFORCEMENT_DRIVEN_GROUP_CODES
-                }:
-                    violations.append(PolicyViolation(
-                        RULE_ENFORCEMENT, where,
-                        f"offence group {value!r} is enforcement-driven and may not feed {name!r}",
-                    ))
-                    continue
-                resolved = lookup.get(_normalise(_code(value)), "") if field == "offence_code" else value
-                offence = enforcement_offence_in(value) or enforcement_offence_in(resolved)
-                if offence:
-                    shown = value if not resolved or resolved == value else f"{value} ({resolved})"
-                    violations.append(PolicyViolation(
-                        RULE_ENFORCEMENT, where,
-                        f"offence {shown!r} is enforcement-driven ({offence}) and may not feed {name!r}",
-                    ))
+    for section, specs in (("crime_types", crime_types), ("signal_offences", signal_offences or {})):
+        for name, spec in specs.items():
+            violations += _enforcement_offences(section, name, spec, lookup)
+    return violations
+
+
+def _enforcement_offences(section: str, name: str, spec: Mapping | None, lookup: Mapping[str, str]) -> list:
+    """The enforcement-driven offences that `section.name`'s offence matches accept."""
+    violations = []
+    for i, match in enumerate((spec or {}).get("offences") or []):
+        accepted = [(match.get("field"), f"{section}.{name}.offences[{i}].values[{j}]", v)
+                    for j, v in enumerate(match.get("values") or [])]
+        for other, values in (match.get("where") or {}).items():
+            accepted += [(other, f"{section}.{name}.offences[{i}].where.{other}[{j}]", v)
+                         for j, v in enumerate(values or [])]
+        for field, where, value in accepted:
+            if field not in OFFENCE_FIELDS:
+                continue  # a premises type ("LIQUOR STORE") names a place, not an offence
+            value = str(value)
+            if field == "offence_group" and value.strip().upper().lstrip("0") in {
+                c.lstrip("0") for c in ENFORCEMENT_DRIVEN_GROUP_CODES
+            }:
+                violations.append(PolicyViolation(
+                    RULE_ENFORCEMENT, where,
+                    f"offence group {value!r} is enforcement-driven and may not feed {name!r}",
+                ))
+                continue
+            resolved = lookup.get(_normalise(_code(value)), "") if field == "offence_code" else value
+            offence = enforcement_offence_in(value) or enforcement_offence_in(resolved)
+            if offence:
+                shown = value if not resolved or resolved == value else f"{value} ({resolved})"
+                violations.append(PolicyViolation(
+                    RULE_ENFORCEMENT, where,
+                    f"offence {shown!r} is enforcement-driven ({offence}) and may not feed {name!r}",
+                ))
     return violations
 
 

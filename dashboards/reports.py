@@ -144,8 +144,9 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
         .properties(height=130 if by_shift else 260)
     )
     if by_shift:
-        chart = chart.facet(row=alt.Row("shift_name:N", title=None, sort=shift_order(),
-                                          header=alt.Header(labelAngle=0, labelAlign="left")), title=title).resolve_scale(y="shared")
+        rows = alt.Row("shift_name:N", title=None, sort=shift_order(),
+                       header=alt.Header(labelAngle=0, labelAlign="left"))
+        chart = chart.facet(row=rows, title=title).resolve_scale(y="shared")
     st.altair_chart(chart, key=f"{key}_over_time")
 
 

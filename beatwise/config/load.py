@@ -156,7 +156,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
 
     problems: list[ConfigProblem] = []
     crime_types = raw.get("crime_types") if isinstance(raw.get("crime_types"), dict) else {}
-    for violation in check_crime_type_mappings(crime_types, _offence_lookup(raw, base_dir)):
+    signal = raw.get("signal_offences") if isinstance(raw.get("signal_offences"), dict) else {}
+    for violation in check_crime_type_mappings(crime_types, _offence_lookup(raw, base_dir), signal):
         path = _key_path(violation.where)
         problems.append(ConfigProblem(violation.where, _line_for(index, path),
                                       f"{violation.message} [{violation.rule}]"))

@@ -271,6 +271,14 @@ class CrimeType(Strict):
         return self
 
 
+class SignalOffence(Strict):
+    """Community-reported offences that are not modelled but enter the features as counts (the same windows
+    and neighbourhoods as a crime type's own), matched as crime types are. An incident a crime type claims
+    is never signal too."""
+
+    offences: list[OffenceMatch] = Field(min_length=1)
+
+
 class Capacity(Strict):
     units_per_shift: int = Field(4, ge=0)
     missions_per_unit: int = Field(2, ge=0)
@@ -362,6 +370,8 @@ class AgencyConfig(Strict):
         "and quarantined; events after the load time are quarantined as future")
     feeds: dict[FeedName, Feed]
     crime_types: dict[CrimeTypeName, CrimeType] = Field(min_length=1)
+    signal_offences: dict[str, SignalOffence] = Field(
+        default_factory=dict, description="name -> offences counted as features, never modelled")
     district_priorities: dict[str, dict[CrimeTypeName, float]] = Field(default_factory=dict)
     capacity: Capacity = Capacity()
     exposure: Exposure = Exposure()

@@ -1,7 +1,8 @@
 """Write the agency configuration into the warehouse, so that dbt maps incidents to crime types from it.
 
 Tables (replaced on each load): raw.crime_type_offences(crime_type, rule_number, field, value, negated)
-(the matching rule as data: beatwise.policy.offence_rules),
+(the matching rule as data: beatwise.policy.offence_rules), raw.signal_offences (the same rule for the
+offences counted as features only),
 raw.crime_types(crime_type, source, severity, priority), raw.district_priorities(district, crime_type,
 weight), raw.shifts(shift_name, start_hour, hours). One audit record carries the config's digest.
 """
@@ -26,6 +27,7 @@ def config_tables(config: AgencyConfig) -> dict[str, pd.DataFrame]:
     ]
     return {
         "crime_type_offences": offence_rules(config.crime_types),
+        "signal_offences": offence_rules(config.signal_offences),
         "crime_types": pd.DataFrame(
             [(n, ct.source, float(ct.severity), float(ct.priority)) for n, ct in config.crime_types.items()],
             columns=["crime_type", "source", "severity", "priority"],
@@ -45,6 +47,7 @@ def config_tables(config: AgencyConfig) -> dict[str, pd.DataFrame]:
 
 DDL = {
     "crime_type_offences": "crime_type varchar, rule_number integer, field varchar, value varchar, negated integer",
+    "signal_offences": "crime_type varchar, rule_number integer, field varchar, value varchar, negated integer",
     "crime_types": "crime_type varchar, source varchar, severity double, priority double",
     "district_priorities": "district varchar, crime_type varchar, weight double",
     "shifts": "shift_name varchar, start_hour integer, hours integer",

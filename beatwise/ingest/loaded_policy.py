@@ -35,8 +35,8 @@ class PolicyBreach(FeedError):
 def _named_codes(config: AgencyConfig) -> set[str]:
     return {
         normalise_offence_code(v) or ""
-        for crime_type in config.crime_types.values()
-        for match in crime_type.offences
+        for spec in [*config.crime_types.values(), *config.signal_offences.values()]
+        for match in spec.offences
         for field, values in ((match.field, match.values), *match.where.items())
         if field == "offence_code"
         for v in values
@@ -70,8 +70,9 @@ def check_loaded_policy(con: duckdb.DuckDBPyConnection, config: AgencyConfig, fe
     if not lookup:
         return
     crime_types = {name: ct.model_dump() for name, ct in config.crime_types.items()}
+    signal = {name: s.model_dump() for name, s in config.signal_offences.items()}
     violations = [
-        v for v in policy.check_crime_type_mappings(crime_types, lookup) if v.rule == policy.RULE_ENFORCEMENT
+        v for v in policy.check_crime_type_mappings(crime_types, lookup, signal) if v.rule == policy.RULE_ENFORCEMENT
     ]
     if violations:
         raise PolicyBreach(feed, violations)

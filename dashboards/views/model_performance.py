@@ -110,6 +110,43 @@ table = wide.drop(columns=["is"])
 st.dataframe(table, hide_index=True, key="method_summary")
 data.csv_download(mine, f"backtest_{crime_type}")
 
+
+
+def gate_in_words(row: pd.Series) -> str:
+    """The gate's decision for one crime type as a sentence."""
+    baseline = str(row["best_baseline"]).replace("_", " ")
+    if not row["candidate_wins"]:
+        return f"The best baseline ({baseline}) serves: no candidate beat it on harm-weighted capture at 1%."
+    served = str(row["champion"]).replace("_", " ")
+    mixed = f", mixed with {baseline} at weight {row['blend_weight']:.2f}" if "blend" in str(row["champion"]) else ""
+    return (f"{served}{mixed} serves: it captured more harm at 1% than the best baseline ({baseline}), "
+            "and its PAI at 1% was not below the baseline's beyond the 90% interval.")
+
+
+if data.has("forecast.champion_gate"):
+    gate = data.query(
+        """select crime_type, champion, best_baseline, candidate_wins, blend_weight, reason
+           from forecast.champion_gate
+           where evaluated_at = (select max(evaluated_at) from forecast.champion_gate) order by crime_type"""
+    )
+    st.subheader("Who serves each crime type, and why")
+    st.dataframe(
+        pd.DataFrame({
+            "crime type": gate["crime_type"].str.replace("_", " "),
+            "serves": gate["champion"],
+            "best baseline": gate["best_baseline"],
+            "decision": gate.apply(gate_in_words, axis=1),
+            "the gate's figures": gate["reason"],
+        }),
+        hide_index=True,
+        key="champion_gate",
+    )
+    st.caption(
+        "The gate serves a model (or a blend of the model and the best baseline) only when it captures more "
+        "severity-weighted crime in the top 1% of cells than the best baseline over the rolling backtests, "
+        "and its PAI at 1% is not worse beyond the 90% bootstrap interval over shifts."
+    )
+
 history_table = next((t for t in ("forecast.champion_history", "forecast.champions") if data.has(t)), None)
 if history_table:
     st.subheader("Champion history")

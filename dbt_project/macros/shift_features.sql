@@ -17,6 +17,8 @@
 
   Same-shift counts (events in the same shift of the day as the request) use a second family of series,
   one per crime type, cell and shift of the day (same_shift_key), fed by the same events and 3x3 spread.
+  Signal offences (int_incidents.signal_offence: community-reported, never modelled) are one more series
+  per cell (type number 0), with the same 3x3 spread and the crime types' own windows.
 -#}
 {% macro shift_features(requests, passthrough=[]) -%}
 {%- set windows = var('windows_days') | map('int') | sort -%}
@@ -70,12 +72,25 @@ in_range as (
     where counts.shift_number >= bounds.first_shift and counts.shift_number < bounds.last_shift
 ),
 
+signal_in_range as (
+    select signal_events.cell_col, signal_events.cell_row, signal_events.shift_number, count(*) as incident_count
+    from (
+        select cell_col, cell_row, {{ shift_number('shift_start') }} as shift_number
+        from {{ ref('int_incidents') }}
+        where signal_offence is not null
+    ) as signal_events
+    cross join bounds
+    where signal_events.shift_number >= bounds.first_shift and signal_events.shift_number < bounds.last_shift
+    group by signal_events.cell_col, signal_events.cell_row, signal_events.shift_number
+),
+
 keyed_requests as (
     select
         requests.*,
         {{ series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row') }} as series_key,
         {{ same_shift_key(series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row'),
-                          'requests.shift_number') }} as same_shift_series_key
+                          'requests.shift_number') }} as same_shift_series_key,
+        {{ series_key('0', 'requests.cell_col', 'requests.cell_row') }} as signal_series_key
     from requests
     inner join crime_type_numbers as numbers on numbers.crime_type = requests.crime_type
 ),
@@ -88,6 +103,12 @@ neighbour_offsets as (
 
 query_windows as (
     {%- for w in query_windows %}
+    select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
+
+signal_query_windows as (
+    {%- for w in ([0] + windows) | unique | list %}
     select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),
@@ -157,6 +178,24 @@ points as (
            {{ pack_counts('0', '0', '0') }}, cast(null as {{ dbt.type_timestamp() }}), w.window_days, r.shift_number
     from keyed_requests as r
     cross join same_shift_query_windows as w
+
+    -- Signal offences in the signal series of their cell and the 8 around it.
+    union all
+    select
+        {{ series_key('0', 'e.cell_col + o.d_col', 'e.cell_row + o.d_row') }},
+        2 * e.shift_number + 1,
+        0,
+        {{ pack_counts('case when o.d_col = 0 and o.d_row = 0 then e.incident_count else 0 end',
+                       'e.incident_count', '0') }},
+        cast(null as {{ dbt.type_timestamp() }}), null, null
+    from signal_in_range as e
+    cross join neighbour_offsets as o
+
+    union all
+    select r.signal_series_key, 2 * (r.shift_number - w.window_days * {{ per_day }}), 0,
+           {{ pack_counts('0', '0', '0') }}, cast(null as {{ dbt.type_timestamp() }}), w.window_days, r.shift_number
+    from (select distinct signal_series_key, shift_number from keyed_requests) as r
+    cross join signal_query_windows as w
 ),
 
 -- One sort and one running sum per series, the three counts packed in one integer (see pack_counts).
@@ -226,6 +265,11 @@ select
     coalesce(same_shift.n_cell_{{ w }}d, 0) as n_cell_same_shift_{{ w }}d,
     coalesce(same_shift.n_nbhd_{{ w }}d, 0) as n_nbhd_same_shift_{{ w }}d,
     {%- endfor %}
+    {%- for name in ['cell', 'nbhd'] %}
+    {%- for w in windows %}
+    coalesce(signal_features.n_{{ name }}_{{ w }}d, 0) as n_signal_{{ name }}_{{ w }}d,
+    {%- endfor %}
+    {%- endfor %}
     shifts.shift_of_day,
     shifts.day_of_week,
     shifts.month,
@@ -242,6 +286,8 @@ left join features
     on features.series_key = r.series_key and features.request_shift = r.shift_number
 left join features as same_shift
     on same_shift.series_key = r.same_shift_series_key and same_shift.request_shift = r.shift_number
+left join features as signal_features
+    on signal_features.series_key = r.signal_series_key and signal_features.request_shift = r.shift_number
 left join last_events
     on last_events.series_key = r.series_key
     and last_events.cell_before = {{ unpack_count('features.packed_0d', 'cell') }}

@@ -10,7 +10,10 @@ with none get the rate observed in such cells.
 - kernel: events in the last year, decaying exponentially with age, spread over nearby cells by a
   Gaussian kernel;
 - prospective hotspot (Bowers, Johnson & Pease 2004): events of the last 8 weeks, each weighted
-  1 / (1 + cell distance) x 1 / (1 + weeks elapsed), within a 400 m bandwidth.
+  1 / (1 + cell distance) x 1 / (1 + weeks elapsed), within a 400 m bandwidth;
+- pooled shrinkage: the cell's own count of the last year shrunk, by empirical Bayes, towards the
+  neighbourhood's count of every modelled crime type scaled to this type's total. Rare types (homicide)
+  borrow strength from the related types around them instead of ranking on a handful of past events.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from beatwise.config.schema import AgencyConfig
 from beatwise.geography.grid import metres_per_unit
-from models.forecasting.history import MINUTES_PER_DAY, EventHistory, to_minutes
+from models.forecasting.history import ALL, MINUTES_PER_DAY, EventHistory, to_minutes
 from models.forecasting.shifts import shift_minutes, shift_of_day, shift_starts
 
 CALIBRATION_DAYS = 364
@@ -194,6 +197,42 @@ class ProspectiveHotspot(ScoreBaseline):
         return {**super().params(), "bandwidth_m": self.bandwidth_m, "weeks": self.weeks}
 
 
+class PooledShrinkage(ScoreBaseline):
+    """Gamma-Poisson shrinkage of the cell's own count towards a prior from the pooled crime types nearby.
+
+    The prior mean mu is the Gaussian-smoothed count of every modelled type, scaled to this type's total;
+    the prior's shape s comes from the moments (Var n = mu + mu^2 / s), so the posterior mean
+    mu (n + s) / (mu + s) leans on the prior where the type's own counts are no more spread than Poisson.
+    """
+
+    method = "pooled_shrinkage"
+
+    def __init__(self, crime_type: str, window_days: int = 364, sigma_cells: float = 2.0):
+        super().__init__(crime_type)
+        self.window_days = window_days
+        self.sigma_cells = sigma_cells
+        kernel = _gaussian_kernel(sigma_cells, radius=max(1, int(np.ceil(3 * sigma_cells))))
+        self.kernel = kernel / kernel.sum()
+
+    def score(self, history: EventHistory, start: int) -> np.ndarray:
+        first = start - self.window_days * MINUTES_PER_DAY
+        own = history.counts(self.crime_type, first, start)
+        own = own.astype(float)
+        # As floats: convolving integer counts would truncate the kernel's fractions.
+        nearby = history.grid.neighbourhood_sum(history.counts(ALL, first, start).astype(float), self.kernel)
+        # Scaled to this type's total over the grid (the kernel's mass past the grid's edge is not lost).
+        mu = nearby * (own.sum() / nearby.sum()) if nearby.sum() else np.zeros_like(own)
+        excess = float(((own - mu) ** 2 - mu).sum())
+        if excess <= 0:  # no more spread than Poisson: the prior alone
+            return mu
+        shape = float((mu**2).sum()) / excess
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(mu > 0, mu * (own + shape) / (mu + shape), own)
+
+    def params(self) -> dict[str, object]:
+        return {**super().params(), "window_days": self.window_days, "sigma_cells": self.sigma_cells}
+
+
 def cell_size_metres(config: AgencyConfig) -> float:
     """The grid cell edge in metres."""
     return config.grid.cell_size * metres_per_unit(config.crs)
@@ -206,4 +245,5 @@ def baselines_for(crime_type: str, config: AgencyConfig) -> list[ScoreBaseline]:
         PriorCounts(crime_type, 364),
         KernelDecay(crime_type),
         ProspectiveHotspot(crime_type, cell_size_metres(config)),
+        PooledShrinkage(crime_type),
     ]

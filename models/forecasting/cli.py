@@ -41,7 +41,8 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
     default="champion",
     show_default=True,
     type=click.Choice(
-        ["champion", "lightgbm_poisson", "prior_28d", "prior_364d", "kernel_decay", "prospective_hotspot"]
+        ["champion", "lightgbm_poisson", "prior_28d", "prior_364d", "kernel_decay", "prospective_hotspot",
+         "pooled_shrinkage"]
     ),
     help="champion: the method that wins the backtest before --train-until, per crime type.",
 )

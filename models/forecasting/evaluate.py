@@ -16,11 +16,20 @@ import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, baselines_for
-from models.forecasting.champion import ChampionDecision, choose_champion
+from models.forecasting.champion import (
+    BLEND,
+    BLEND_WEIGHTS,
+    CANDIDATE,
+    ChampionDecision,
+    GateEvidence,
+    ShiftFigures,
+    best_baseline,
+    choose_champion,
+)
 from models.forecasting.features import Calendar
 from models.forecasting.gbm import fit_models
 from models.forecasting.history import EventHistory, to_minutes
-from models.forecasting.metrics import SHARES, Scorecard, harm_weighted_capture
+from models.forecasting.metrics import SHARES, Scorecard, capture, flagged_count, harm_weighted_capture
 from models.forecasting.shifts import shift_minutes, shift_starts
 
 
@@ -33,6 +42,7 @@ class Backtest:
     harm_capture: dict[str, dict[str, float]]  # "champion" / "best_baseline" / method -> {"1": x, "5": y}
     shifts: list = field(default_factory=list)
     fitted: dict[str, list[Forecaster]] = field(default_factory=dict)  # the last fold's forecasters
+    blend_weights: dict[str, float] = field(default_factory=dict)  # crime type -> the blend's model weight
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -45,8 +55,18 @@ class Backtest:
                     if m == method
                 ]
                 role = ", ".join(roles)
-                rows.append({"crime_type": crime_type, "method": method, "role": role, **values})
+                gate = {f"gate_{k}": v for k, v in decision.evidence.get(method, {}).items()}
+                rows.append({"crime_type": crime_type, "method": method, "role": role, **values, **gate})
         return pd.DataFrame(rows)
+
+
+def gate_reasons(backtest: Backtest) -> pd.DataFrame:
+    """The gate's decision per crime type, with its reasons (forecast.champion_gate)."""
+    return pd.DataFrame(
+        [(t, d.champion, d.best_baseline, d.candidate_wins, backtest.blend_weights.get(t, np.nan), d.reason)
+         for t, d in backtest.decisions.items()],
+        columns=["crime_type", "champion", "best_baseline", "candidate_wins", "blend_weight", "reason"],
+    )
 
 
 def fold_bounds(origins: Sequence[date], end: date) -> list[tuple[date, date]]:
@@ -94,10 +114,12 @@ def run_backtest(
     end: date,
     trainer: ModelTrainer | None,
     every_days: int = 7,
+    blend: bool = True,
 ) -> Backtest:
     """Score every method on the evaluation shifts of every fold; decide the champion per crime type.
 
-    `trainer` trains the candidate models of a fold (None: baselines only).
+    `trainer` trains the candidate models of a fold (None: baselines only); with `blend`, the model mixed
+    with the best baseline (its weight chosen on the folds' shifts) is a candidate too.
     """
     severity = config.harm_weights()
     cards: dict[str, dict[str, Scorecard]] = {t: {} for t in crime_types}
@@ -105,8 +127,11 @@ def run_backtest(
     predictions: dict[str, dict[str, list[np.ndarray]]] = {}
     observed: dict[str, list[np.ndarray]] = {t: [] for t in crime_types}
     all_shifts = []
+    fitted_by_fold: list[dict[str, list[Forecaster]]] = []
+    blend_weights: dict[str, float] = {}
     for first, last in fold_bounds(origins, end):
         fitted = fit_forecasters(history, config, crime_types, first - timedelta(days=1), trainer)
+        fitted_by_fold.append(fitted)
         for shift_start in shift_starts(config, first, last, every_days):
             all_shifts.append(shift_start)
             start = to_minutes(shift_start)
@@ -120,8 +145,24 @@ def run_backtest(
                     predictions.setdefault(forecaster.method, {}).setdefault(t, []).append(
                         expected.astype(np.float32)
                     )
+    best = {t: best_baseline({m: c.summary() for m, c in cards[t].items()}) for t in crime_types}
+    if blend:
+        for t in [t for t in crime_types if CANDIDATE in cards[t]]:
+            weight = _blend_weight(predictions, observed, best, t, severity)
+            mixed = [weight * m + (1 - weight) * b for m, b in zip(
+                predictions[CANDIDATE][t], predictions[best[t]][t], strict=True)]
+            predictions.setdefault(BLEND, {})[t] = mixed
+            card = cards[t][BLEND] = Scorecard(severity[t])
+            for expected, actual in zip(mixed, observed[t], strict=True):
+                card.add(expected, actual)
+            blend_weights[t] = weight
+            for fold in fitted_by_fold:
+                fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], best[t]), weight))
     metrics = {t: {m: card.summary() for m, card in cards[t].items()} for t in crime_types}
-    decisions = {t: choose_champion(t, metrics[t]) for t in crime_types}
+    decisions = {}
+    for t in crime_types:
+        evidence, figures = gate_figures(predictions, observed, best, t, severity)
+        decisions[t] = choose_champion(t, figures, evidence, best[t], seed=config.forecasting.seed)
 
     def harm(choice: dict[str, str]) -> dict[str, float]:
         per_shift = [
@@ -130,10 +171,77 @@ def run_backtest(
         ]
         return {name: harm_weighted_capture(per_shift, severity, share) for name, share in SHARES.items()}
 
-    harm_capture = {m: harm({t: m for t in crime_types}) for m in predictions}
+    harm_capture = {m: harm({t: m for t in crime_types}) for m in predictions
+                    if all(t in predictions[m] for t in crime_types)}
     harm_capture["champion"] = harm({t: d.champion for t, d in decisions.items()})
     harm_capture["best_baseline"] = harm({t: d.best_baseline for t, d in decisions.items()})
-    return Backtest(metrics, decisions, harm_capture, all_shifts, fitted)
+    return Backtest(metrics, decisions, harm_capture, all_shifts, fitted, blend_weights)
+
+
+class Blend(Forecaster):
+    """The model mixed with the best baseline: weight x model + (1 - weight) x baseline (both fitted)."""
+
+    method = BLEND
+
+    def __init__(self, crime_type: str, model: Forecaster, baseline: Forecaster, weight: float):
+        self.crime_type, self.model, self.baseline, self.weight = crime_type, model, baseline, weight
+
+    def predict(self, history: EventHistory, shift_start) -> np.ndarray:
+        return (self.weight * self.model.predict(history, shift_start)
+                + (1 - self.weight) * self.baseline.predict(history, shift_start))
+
+    def params(self) -> dict[str, object]:
+        return {**super().params(), "weight": self.weight, "model": self.model.method,
+                "baseline": self.baseline.method}
+
+
+def _method(forecasters: Sequence[Forecaster], method: str) -> Forecaster:
+    return next(f for f in forecasters if f.method == method)
+
+
+def gate_figures(
+    predictions: Mapping[str, Mapping[str, Sequence[np.ndarray]]],
+    observed: Mapping[str, Sequence[np.ndarray]],
+    best: Mapping[str, str],
+    crime_type: str,
+    severity: Mapping[str, float],
+    share: float = SHARES["1"],
+) -> tuple[GateEvidence, dict[str, ShiftFigures]]:
+    """The per-shift figures the gate weighs, for every method of `crime_type` (see champion.py)."""
+    types = list(observed)
+    shifts = len(observed[crime_type])
+    n = len(observed[crime_type][0]) if shifts else 1
+    k = flagged_count(n, share)
+    harm_obs = [sum(severity[t] * observed[t][i].astype(float) for t in types) for i in range(shifts)]
+    others = [sum((severity[t] * predictions[best[t]][t][i].astype(float) for t in types if t != crime_type),
+                  np.zeros(n)) for i in range(shifts)]
+    figures = {}
+    for method, by_type in predictions.items():
+        if crime_type not in by_type:
+            continue
+        mine = by_type[crime_type]
+        figures[method] = ShiftFigures(
+            np.array([capture(others[i] + severity[crime_type] * mine[i], harm_obs[i], k) for i in range(shifts)]),
+            np.array([capture(mine[i], observed[crime_type][i], k) for i in range(shifts)]),
+        )
+    evidence = GateEvidence(np.array([h.sum() for h in harm_obs]),
+                            np.array([o.sum() for o in observed[crime_type]], dtype=float), k / n)
+    return evidence, figures
+
+
+def _blend_weight(predictions, observed, best, crime_type, severity) -> float:
+    """The blend weight with the highest harm-weighted capture on the backtest's shifts (ties: the lower)."""
+    trial = {
+        w: [w * m + (1 - w) * b for m, b in zip(predictions[CANDIDATE][crime_type],
+                                                 predictions[best[crime_type]][crime_type], strict=True)]
+        for w in BLEND_WEIGHTS
+    }
+    scores = {}
+    baselines = {m: predictions[m] for m in set(best.values())}
+    for w, mixed in trial.items():
+        _, figures = gate_figures({"trial": {crime_type: mixed}, **baselines}, observed, best, crime_type, severity)
+        scores[w] = figures["trial"].harm_captured.sum()
+    return max(BLEND_WEIGHTS, key=lambda w: (scores[w], -w))
 
 
 def accuracy_table(backtest: Backtest) -> pd.DataFrame:

@@ -4,7 +4,8 @@ Events come from the warehouse (`intermediate.int_incidents`) when the pipeline 
 from incident files (the forecast command's `--incidents`, development and tests). Files are read by
 ingest's one reader and mapping (`beatwise.ingest.read_mapped`: every format, built fields, projection)
 and matched to crime types by the one rule (`beatwise.policy.offence_rules` / `match_crime_types`) that
-dbt's int_incidents applies too.
+dbt's int_incidents applies too. With `signal`, incidents of the config's signal offences that no crime type
+claims come too, as events of the crime type SIGNAL (features count them; nothing models them).
 """
 
 from __future__ import annotations
@@ -20,30 +21,40 @@ from beatwise.config.schema import AgencyConfig
 from beatwise.geography.grid import cell_index
 from beatwise.ingest import read_mapped
 from beatwise.policy import match_crime_types, offence_rules
+from models.forecasting.history import SIGNAL
 
 EVENT_COLUMNS = ["crime_type", "cell_col", "cell_row", "occurred_at"]
 EVENT_FIELDS = ["incident_id", "occurred_at", "x", "y"]  # of an incident, besides the fields its rule matches
 
 
-def read_incident_files(config: AgencyConfig, files: Sequence[str | Path] | None = None) -> pd.DataFrame:
-    """Events of the modelled crime types from incident files (default: the config's), deduplicated by id.
+def read_incident_files(
+    config: AgencyConfig, files: Sequence[str | Path] | None = None, signal: bool = False
+) -> pd.DataFrame:
+    """Events of the modelled crime types (and SIGNAL, with `signal`) from incident files (default: the
+    config's), deduplicated by id.
 
     Rows the mapping rejects (unreadable timestamps or coordinates) and rows without a location (missing
     or zero) are dropped: they cannot be placed on the grid.
     """
     paths = [Path(f) for f in files] if files else config.feed_files("incidents")
     rules = offence_rules(config.crime_types)
+    signal_rules = offence_rules(config.signal_offences) if signal else rules.iloc[:0]
     severity = {name: ct.severity for name, ct in config.crime_types.items()}
     frames = []
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"incident file not found: {path}")
-        mapped = read_mapped(config, "incidents", path, fields=[*EVENT_FIELDS, *rules["field"].unique()])
+        fields = {*rules["field"], *signal_rules["field"]}
+        mapped = read_mapped(config, "incidents", path, fields=[*EVENT_FIELDS, *sorted(fields)])
         frame = mapped.frame.drop(index=mapped.rejections.rows)
         frame = frame[frame["occurred_at"].notna() & (frame["x"] != 0) & (frame["y"] != 0)]
         col, row, missing = cell_index(frame["x"].to_numpy(), frame["y"].to_numpy(), config.grid.cell_size)
+        crime_type = match_crime_types(frame, rules, severity)
+        if len(signal_rules):
+            signalled = match_crime_types(frame, signal_rules, {}).notna()
+            crime_type = crime_type.where(crime_type.notna() | ~signalled, SIGNAL)
         frames.append(pd.DataFrame({
-            "crime_type": match_crime_types(frame, rules, severity).to_numpy(),
+            "crime_type": crime_type.to_numpy(),
             "id": frame["incident_id"].to_numpy(),
             "occurred_at": frame["occurred_at"].to_numpy(),
             "cell_col": col, "cell_row": row,
@@ -55,11 +66,12 @@ def read_incident_files(config: AgencyConfig, files: Sequence[str | Path] | None
     return _ordered(events)
 
 
-def read_warehouse_events(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Events from the warehouse's `intermediate.int_incidents` (built by dbt)."""
+def read_warehouse_events(con: duckdb.DuckDBPyConnection, signal: bool = False) -> pd.DataFrame:
+    """Events from the warehouse's `intermediate.int_incidents` (built by dbt); SIGNAL ones with `signal`."""
     events = con.execute(
-        "select crime_type, cell_col, cell_row, occurred_at from intermediate.int_incidents "
-        "where crime_type is not null and cell_col is not null"
+        f"select coalesce(crime_type, '{SIGNAL}') as crime_type, cell_col, cell_row, occurred_at "
+        "from intermediate.int_incidents where cell_col is not null and "
+        + ("(crime_type is not null or signal_offence is not null)" if signal else "crime_type is not null")
     ).df()
     return _ordered(events)
 

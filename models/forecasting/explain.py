@@ -143,6 +143,7 @@ def driver_text(feature: str, crime_type: str, values: dict, cell_metres: float,
                       f" in {square} in the last year",
         "kernel_decay": f"{near_28} within {around} in the last 28 days, the most recent counting most",
         "prospective_hotspot": f"{near_28} within {around} in the last 28 days (repeats follow them)",
+        "pooled_shrinkage": f"crime of every kind nearby in the last year, with {square}'s own history of it",
     }
     if feature in LAND_USE:
         share = f" ({value:.0%} of the square)" if known else ""

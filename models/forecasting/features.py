@@ -4,7 +4,9 @@ The definitions follow the warehouse's feature marts (docs/warehouse.md, `fct_sc
 counts of the crime type in the cell and its 3x3 neighbourhood over 7/28/91/364 days before the shift
 start, days since the cell's last event (missing when there is none), all modelled crime in the cell
 over 28 and 364 days, the crime type in the cell and its neighbourhood over 364 days counting only events
-in the same shift of the day as the shift forecast (a place's time-of-day profile), shift of the day, day
+in the same shift of the day as the shift forecast (a place's time-of-day profile), the config's signal
+offences (community-reported, not modelled) in the cell and its neighbourhood over the same windows as the
+crime type's own counts, shift of the day, day
 of week, month, holiday, scheduled events that day, and the previous day's weather, and the cell's
 environment (bars, land use, venues; static). Everything is computed from events strictly before the shift start.
 
@@ -24,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
+from beatwise.contracts import CONTRACTS
 from beatwise.geography.calendar import holiday_calendar
 from beatwise.ingest import read_mapped
 from models.forecasting.cells import ENVIRONMENT
-from models.forecasting.history import ALL, MINUTES_PER_DAY, EventHistory, to_minutes
+from models.forecasting.history import ALL, MINUTES_PER_DAY, SIGNAL, EventHistory, to_minutes
 from models.forecasting.shifts import shift_of_day
 
 WEATHER = ("precipitation", "snowfall", "temperature_max")
@@ -63,13 +66,16 @@ def load_calendar(config: AgencyConfig) -> Calendar:
                 continue
             mapped = read_mapped(config, feed, path)
             rows = mapped.frame.drop(index=mapped.rejections.rows)
+            # A row repeated in the file is one event, as ingest keeps it (by its natural key).
+            key = [c for c in CONTRACTS[feed].natural_key if c in rows]
+            rows = rows.drop_duplicates(key) if key else rows
             if feed == "sports_events":
                 per_day = rows["starts_at"].dt.date.value_counts()
                 calendar.events_per_day.update({d: int(n) for d, n in per_day.items()})
-            else:
-                values = rows[list(WEATHER)].astype(float).to_numpy()
+            else:  # several stations: their mean, as dim_shifts takes it
+                per_day = rows.assign(day=pd.to_datetime(rows["date"]).dt.date).groupby("day")[list(WEATHER)]
                 calendar.weather.update(
-                    {d.date(): tuple(float(v) for v in row) for d, row in zip(rows["date"], values, strict=True)})
+                    {d: tuple(float(v) for v in row) for d, row in per_day.mean().astype(float).iterrows()})
     return calendar
 
 
@@ -80,6 +86,7 @@ def feature_names(windows: list[int]) -> list[str]:
         "days_since_last",
         *(f"n_all_cell_{w}d" for w in ALL_TYPES_WINDOWS),
         *(f"n_{part}_same_shift_{w}d" for w in SAME_SHIFT_WINDOWS for part in ("cell", "nbhd")),
+        *(f"n_signal_{part}_{w}d" for part in ("cell", "nbhd") for w in windows),
         "shift_of_day",
         "day_of_week",
         "month",
@@ -129,6 +136,13 @@ def shift_matrix(
         out[:, col + 1] = counts[cells]
         out[:, col + 2] = history.grid.block_sum(counts, cells)
         col += 2
+    for i, w in enumerate(windows):
+        key = f"n_signal_{w}d"
+        if key not in pooled:
+            pooled[key] = history.counts(SIGNAL, start - w * MINUTES_PER_DAY, start)
+        out[:, col + 1 + i] = pooled[key][cells]
+        out[:, col + 1 + n_windows + i] = history.grid.block_sum(pooled[key], cells)
+    col += 2 * n_windows
     constant = _shift_constants(config, calendar, shift_start)
     col += 1
     out[:, col : col + len(constant)] = constant
@@ -172,6 +186,11 @@ def rows_matrix(
             out[mine, col + 1] = history.counts_at(series, cells[mine], begin[mine], starts[mine])
             out[mine, col + 2] = history.block_counts_at(series, cells[mine], begin[mine], starts[mine])
         col += 2
+    for i, w in enumerate(windows):
+        begin = starts - w * MINUTES_PER_DAY
+        out[:, col + 1 + i] = history.counts_at(SIGNAL, cells, begin, starts)
+        out[:, col + 1 + n_windows + i] = history.block_counts_at(SIGNAL, cells, begin, starts)
+    col += 2 * n_windows
     constants = np.array([_shift_constants(config, calendar, s) for s in shift_starts])
     col += 1
     out[:, col : col + constants.shape[1]] = constants[shift_of_row]

@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, baselines_for
 from models.forecasting.cells import cells_from_files
-from models.forecasting.evaluate import Backtest, event_trainer, format_table, run_backtest
+from models.forecasting.champion import BLEND, CANDIDATE
+from models.forecasting.evaluate import Backtest, Blend, event_trainer, format_table, run_backtest
 from models.forecasting.events import read_incident_files
 from models.forecasting.features import load_calendar
 from models.forecasting.gbm import fit_models
@@ -59,19 +60,26 @@ def serving_forecasters(
     crime_types: Sequence[str],
     train_until: date,
     methods: dict[str, str],
+    backtest: Backtest | None = None,
 ) -> dict[str, Forecaster]:
-    """The chosen method of each crime type, fitted on incidents up to `train_until`."""
+    """The chosen method of each crime type, fitted on incidents up to `train_until` (a blend: its model and
+    best baseline refitted, mixed with the weight the backtest chose)."""
     calendar = load_calendar(config)
-    model_types = [t for t in crime_types if methods[t] == "lightgbm_poisson"]
+    model_types = [t for t in crime_types if methods[t] in (CANDIDATE, BLEND)]
     models = fit_models(history, config, calendar, model_types, train_until, config.forecasting.seed)
+
+    def baseline(t: str, method: str) -> Forecaster:
+        return next(b for b in baselines_for(t, config) if b.method == method).fit(history, config, train_until)
+
     serving: dict[str, Forecaster] = {}
     for t in crime_types:
-        if t in models:
+        if methods[t] == BLEND and t in models and backtest is not None:
+            decision = backtest.decisions[t]
+            serving[t] = Blend(t, models[t], baseline(t, decision.best_baseline), backtest.blend_weights[t])
+        elif t in models and methods[t] == CANDIDATE:
             serving[t] = models[t]
         else:
-            method = methods[t] if methods[t] != "lightgbm_poisson" else "prior_364d"
-            baseline = next(b for b in baselines_for(t, config) if b.method == method)
-            serving[t] = baseline.fit(history, config, train_until)
+            serving[t] = baseline(t, methods[t] if methods[t] not in (CANDIDATE, BLEND) else "prior_364d")
     return serving
 
 
@@ -100,7 +108,7 @@ def run_forecast(
         )
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    events = read_incident_files(config, incidents)
+    events = read_incident_files(config, incidents, signal=True)
     cells = cells_from_files(config)
     crime_types = config.modelled_crime_types()
     history = EventHistory(events, cells, crime_types=crime_types)
@@ -130,7 +138,7 @@ def run_forecast(
 
     clock = time.perf_counter()
     if refit or backtest is None:
-        serving = serving_forecasters(history, config, crime_types, train_until, methods)
+        serving = serving_forecasters(history, config, crime_types, train_until, methods, backtest)
     else:  # serve exactly the forecasters that passed the gate (trained up to the backtest's origin)
         serving = {t: next(f for f in backtest.fitted[t] if f.method == methods[t]) for t in crime_types}
     seconds["train"] = time.perf_counter() - clock

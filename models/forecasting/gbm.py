@@ -126,8 +126,9 @@ def sample_zeros(
     return zeros, weight
 
 
-def lightgbm_params(positives: int, seed: int) -> dict[str, object]:
-    """LightGBM parameters: Poisson loss, deterministic, regularised harder for rare crime types."""
+def lightgbm_params(positives: int, seed: int, settings: dict | None = None) -> dict[str, object]:
+    """LightGBM parameters: Poisson loss, deterministic, regularised harder for rare crime types; `settings`
+    (from the tuning search, models/forecasting/tuning.py) override the defaults."""
     rare = positives < RARE_POSITIVES
     return {
         "objective": "poisson",
@@ -146,6 +147,7 @@ def lightgbm_params(positives: int, seed: int) -> dict[str, object]:
         "deterministic": True,
         "force_row_wise": True,
         "verbosity": -1,
+        **{k: v for k, v in (settings or {}).items() if k != "rounds"},
     }
 
 
@@ -154,11 +156,13 @@ class GradientBoostedPoisson(Forecaster):
 
     method = "lightgbm_poisson"
 
-    def __init__(self, crime_type: str, calendar: Calendar, seed: int, rounds: int = ROUNDS):
+    def __init__(self, crime_type: str, calendar: Calendar, seed: int, rounds: int = ROUNDS,
+                 settings: dict | None = None):
         self.crime_type = crime_type
         self.calendar = calendar
         self.seed = seed
-        self.rounds = rounds
+        self.settings = dict(settings or {})
+        self.rounds = int(self.settings.get("rounds", rounds))
         self.booster: lgb.Booster | None = None
         self.features: list[str] = []
         self.lgb_params: dict[str, object] = {}
@@ -172,7 +176,7 @@ class GradientBoostedPoisson(Forecaster):
         """Train on a prepared frame (features, `incident_count`, `sample_weight`); keep it if asked."""
         self.features = [c for c in feature_names(config.forecasting.windows_days) if c in frame.columns]
         positives = int((frame["incident_count"] > 0).sum())
-        self.lgb_params = lightgbm_params(positives, self.seed)
+        self.lgb_params = lightgbm_params(positives, self.seed, self.settings)
         data = lgb.Dataset(
             frame[self.features],
             label=frame["incident_count"],
@@ -229,12 +233,14 @@ def fit_models(
     seed: int,
     every_days: int = 1,
     keep_frames: bool = False,
+    settings: dict | None = None,
 ) -> dict[str, GradientBoostedPoisson]:
-    """One fitted model per crime type, sharing one pass over the training shifts."""
+    """One fitted model per crime type, sharing one pass over the training shifts (`settings`: tuned
+    LightGBM settings for every type)."""
     frames = training_frames(history, config, calendar, crime_types, train_until, seed, every_days)
     # A crime type without a single training event has nothing to learn: its baselines serve.
     return {
-        t: GradientBoostedPoisson(t, calendar, seed).fit_frame(frames.pop(t), config, keep_frames)
+        t: GradientBoostedPoisson(t, calendar, seed, settings=settings).fit_frame(frames.pop(t), config, keep_frames)
         for t in crime_types
         if frames[t]["incident_count"].gt(0).any()
     }

@@ -19,6 +19,7 @@ from scipy import ndimage
 from models.forecasting.cells import ENVIRONMENT
 
 ALL = "_all"  # the pooled history of every modelled crime type
+SIGNAL = "_signal"  # the config's signal offences: community-reported, counted as features, never modelled
 MINUTES_PER_DAY = 1440
 
 
@@ -110,12 +111,12 @@ class EventHistory:
         kinds = events["crime_type"].to_numpy()
         keep = index >= 0
         # Crime types named but without events get an empty history (their forecasts are all baseline floors).
-        self.crime_types = sorted(set(kinds) | set(crime_types))
+        self.crime_types = sorted((set(kinds) | set(crime_types)) - {SIGNAL})
         self._times: dict[str, np.ndarray] = {}
         self._where: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
-        for crime_type in [*self.crime_types, ALL]:
-            mask = keep if crime_type == ALL else keep & (kinds == crime_type)
+        for crime_type in [*self.crime_types, ALL, SIGNAL]:
+            mask = keep & (kinds != SIGNAL) if crime_type == ALL else keep & (kinds == crime_type)
             order = np.argsort(minutes[mask], kind="stable")
             self._times[crime_type] = minutes[mask][order]
             self._where[crime_type] = index[mask][order].astype(np.int64)

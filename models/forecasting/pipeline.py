@@ -22,7 +22,7 @@ from beatwise.config.schema import AgencyConfig
 from models.forecasting import tracking
 from models.forecasting.baselines import Forecaster, ScoreBaseline, baselines_for
 from models.forecasting.cells import cells_from_warehouse
-from models.forecasting.evaluate import Backtest, run_backtest
+from models.forecasting.evaluate import Backtest, gate_reasons, run_backtest
 from models.forecasting.events import read_warehouse_events
 from models.forecasting.features import Calendar, feature_names, load_calendar
 from models.forecasting.gbm import GradientBoostedPoisson, training_window
@@ -39,7 +39,7 @@ from models.forecasting.surfaces import (
 
 
 def load_history(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> tuple[EventHistory, Calendar]:
-    return EventHistory(read_warehouse_events(con), cells_from_warehouse(con)), load_calendar(config)
+    return EventHistory(read_warehouse_events(con, signal=True), cells_from_warehouse(con)), load_calendar(config)
 
 
 def last_data_day(history: EventHistory, config: AgencyConfig) -> date:
@@ -93,6 +93,10 @@ def write_backtest_metrics(con: duckdb.DuckDBPyConnection, backtest: Backtest) -
     long["last_shift"] = pd.Timestamp(backtest.shifts[-1])
     long["shifts"] = len(backtest.shifts)
     replace_rows(con, "forecast.backtest_metrics", long, ["first_shift", "last_shift"])
+    reasons = gate_reasons(backtest).assign(
+        evaluated_at=long["evaluated_at"].iloc[0], first_shift=long["first_shift"].iloc[0],
+        last_shift=long["last_shift"].iloc[0])
+    replace_rows(con, "forecast.champion_gate", reasons, ["first_shift", "last_shift"])
     return long
 
 
@@ -106,7 +110,8 @@ def train_and_register(
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
     trainer = trainer or mart_trainer(con, config, history, calendar)
     backtest = run_backtest(
-        history, config, crime_types, [origin], end, trainer, config.forecasting.backtest_every_days
+        history, config, crime_types, [origin], end, trainer, config.forecasting.backtest_every_days,
+        blend=False,  # the registry serves single forecasters: a blend is weighed in the bench and the command
     )
     write_backtest_metrics(con, backtest)
     tracking.use_experiment(config)
@@ -123,6 +128,23 @@ def train_and_register(
             "model_uris": uris,
         }
     return backtest, registered
+
+
+def rolling_origins(end: date, days: int, folds: int) -> list[date]:
+    """The first days of `folds` consecutive folds covering the last `days` days up to `end`."""
+    first = end - timedelta(days=days - 1)
+    return [first + timedelta(days=i * days // folds) for i in range(folds)]
+
+
+def tune_settings(con: duckdb.DuckDBPyConnection, config: AgencyConfig, budget_seconds: float, folds: int = 2):
+    """The tuning search (models/forecasting/tuning.py) on the warehouse's history, over rolling folds."""
+    from models.forecasting.tuning import tune
+
+    history, calendar = load_history(con, config)
+    end = last_data_day(history, config)
+    crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
+    origins = rolling_origins(end, config.forecasting.backtest_days, folds)
+    return tune(history, config, calendar, crime_types, origins, end, budget_seconds=budget_seconds)
 
 
 def champion_forecasters(

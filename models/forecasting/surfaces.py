@@ -27,6 +27,9 @@ TABLES = {
         feature varchar, contribution double""",
     "forecast.backtest_metrics": """evaluated_at timestamp, crime_type varchar, method varchar, role varchar,
         metric varchar, value double, first_shift timestamp, last_shift timestamp, shifts integer""",
+    # The champion gate's decision and its reasons, per crime type and backtest (Model performance page).
+    "forecast.champion_gate": """evaluated_at timestamp, crime_type varchar, champion varchar, best_baseline varchar,
+        candidate_wins boolean, blend_weight double, reason varchar, first_shift timestamp, last_shift timestamp""",
 }
 
 

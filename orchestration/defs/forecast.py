@@ -8,7 +8,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from models.forecasting.pipeline import score_shift, train_and_register, write_scoring_shifts
+from models.forecasting.pipeline import score_shift, train_and_register, tune_settings, write_scoring_shifts
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 GROUP = "forecast"
@@ -25,8 +25,8 @@ SHIFT_FORMAT = "%Y-%m-%d %H:%M"
             MODELS,
             group_name=GROUP,
             description="One model per crime type (LightGBM, Poisson) in the "
-            "MLflow registry; `champion` alias on the model if it beats every baseline, else on the best "
-            "baseline.",
+            "MLflow registry; `champion` alias on the model if it wins the harm-weighted gate "
+            "(models/forecasting/champion.py), else on the best baseline; reasons in forecast.champion_gate.",
             deps=[
                 dg.AssetKey(["marts", "fct_training_set"]),
                 dg.AssetKey(["intermediate", "int_incidents"]),
@@ -128,4 +128,31 @@ score_job = dg.define_asset_job(
     description="score one shift (config: ops.raw__scoring_shifts.config.shift) with the champions",
 )
 
-defs = dg.Definitions(assets=[forecast_models, scoring_shifts, risk_surfaces], jobs=[score_job])
+
+class TuningRequest(dg.Config):
+    """The search's time budget (it stops starting new settings past it) and its number of folds."""
+
+    budget_seconds: float = 1800.0
+    folds: int = 2
+
+
+@dg.op(pool=WAREHOUSE_POOL, description="The small search over the model's settings on the backtest folds "
+       "(models/forecasting/tuning.py), every setting an MLflow run; not part of `main`.")
+def tune_models(context: dg.OpExecutionContext, config: TuningRequest, agency: AgencyResource,
+                warehouse: WarehouseResource) -> dict:
+    with warehouse.connect() as con:
+        tuning = tune_settings(con, agency.load(), config.budget_seconds, config.folds)
+    context.add_output_metadata({
+        "chosen": dg.MetadataValue.json(tuning.chosen),
+        "table": dg.MetadataValue.md(tuning.table.astype({"setting": str}).round(4).to_markdown(index=False)),
+        "skipped": len(tuning.skipped),
+    })
+    return tuning.chosen
+
+
+@dg.job(name="tune", description="tune the forecasting models' settings on this city's backtest folds")
+def tune_job():
+    tune_models()
+
+
+defs = dg.Definitions(assets=[forecast_models, scoring_shifts, risk_surfaces], jobs=[score_job, tune_job])

@@ -25,6 +25,7 @@ SERVED_TABLES = [
     "forecast.risk_drivers",
     "forecast.backtest_metrics",
     "forecast.champion_history",
+    "forecast.champion_gate",  # the gate's decision and reasons per crime type (Model performance)
     "plans.plans",
     "plans.plan_candidates",
     "plans.missions",

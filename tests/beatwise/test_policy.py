@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from beatwise import policy
 from beatwise.ingest import feed_files, read
 
@@ -101,3 +105,32 @@ def test_premises_values_are_not_read_as_offences():
     spec["theft"]["offences"][0]["where"] = {"offence_description": ["POSSESSION OF CANNABIS"]}
     (violation,) = policy.check_crime_type_mappings(spec)
     assert violation.where == "crime_types.theft.offences[0].where.offence_description[0]"
+
+
+def test_enforcement_driven_signal_offences_are_refused_as_crime_types_are():
+    """Signal offences enter the features, so the enforcement refusal applies to them, with the same
+    rule and message as for a crime type; a community-reported signal offence passes."""
+    from beatwise.config import ConfigError, parse_config
+
+    signal = {
+        "simple_assault_battery": {"offences": [{"field": "offence_group", "values": ["08A", "08B"]}]},
+        "stops": {"offences": [{"field": "offence_group", "values": ["18"]},
+                               {"field": "offence_name", "values": ["CRIMINAL TRESPASS"]}]},
+    }
+    crime_types = {"theft": {"offences": [{"field": "offence_group", "values": ["18"]}]}}
+    violations = policy.check_crime_type_mappings(crime_types, signal_offences=signal)
+    by_where = {v.where: v for v in violations}
+    assert set(by_where) == {"crime_types.theft.offences[0].values[0]", "signal_offences.stops.offences[0].values[0]",
+                             "signal_offences.stops.offences[1].values[0]"}
+    as_type, as_signal = by_where["crime_types.theft.offences[0].values[0]"], \
+        by_where["signal_offences.stops.offences[0].values[0]"]
+    assert as_type.rule == as_signal.rule == policy.RULE_ENFORCEMENT
+    assert as_signal.message == as_type.message.replace("'theft'", "'stops'")
+
+    text = (Path(__file__).resolve().parents[2] / "config" / "chicago.yaml").read_text()
+    text = text.replace("signal_offences:\n", "signal_offences:\n  narcotics_stops:\n"
+                        "    offences: [{field: offence_name, values: [NARCOTICS]}]\n")
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, "chicago.yaml", Path(__file__).resolve().parents[2] / "config")
+    assert "signal_offences.narcotics_stops.offences[0].values[0]" in str(refused.value)
+    assert policy.RULE_ENFORCEMENT in str(refused.value)

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.forecasting.baselines import KernelDecay, PriorCounts, ProspectiveHotspot, baselines_for
+from models.forecasting.baselines import (
+    KernelDecay,
+    PooledShrinkage,
+    PriorCounts,
+    ProspectiveHotspot,
+    baselines_for,
+)
 from models.forecasting.history import EventHistory, to_minutes
 
 SHIFT = datetime(2016, 3, 1, 6)
@@ -82,3 +88,40 @@ def test_calibrated_baselines_give_positive_expected_counts_near_the_observed_to
         predicted = sum(baseline.predict(sample_history, s).sum() for s in shifts)
         assert (baseline.predict(sample_history, shifts[0]) > 0).all()
         assert 0.6 < predicted / observed < 1.6, baseline.method
+
+
+RING = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) != (0, 0)]
+# Where the year's 3 homicides fell, around the assault centre (12, 22): never twice in the same cells.
+HOMICIDES = {2014: [(11, 22), (13, 23), (12, 21)], 2015: [(13, 21), (11, 23), (12, 23)]}
+
+
+def _rare_and_related(year: int) -> pd.DataFrame:
+    """Every year 30 assaults at (12, 22) and 5 in each cell around it; the rare homicides fall around it
+    too, in other cells each year: their own past counts move, the pooled neighbourhood does not."""
+    rows = [("assault", 12, 22, f"{year}-06-01 12:00")] * 30
+    rows += [("assault", 12 + dx, 22 + dy, f"{year}-07-01 12:00") for dx, dy in RING for _ in range(5)]
+    months = zip(HOMICIDES[year], (2, 5, 8), strict=True)
+    rows += [("homicide", col, row, f"{year}-0{m}-05 22:00") for (col, row), m in months]
+    return _events(rows)
+
+
+def test_pooled_shrinkage_ranks_a_rare_type_by_its_related_types_and_stays_put_fold_to_fold():
+    tops = {"prior_364d": [], "pooled_shrinkage": []}
+    for year in HOMICIDES:  # two folds' training years
+        history = EventHistory(_rare_and_related(year), _cells())
+        start = to_minutes(datetime(year + 1, 1, 1))
+        for baseline in (PriorCounts("homicide", 364), PooledShrinkage("homicide")):
+            score = baseline.score(history, start)[history.cell_index]
+            assert np.isfinite(score).all() and (score >= 0).all()
+            tops[baseline.method].append(set(np.argsort(-score, kind="stable")[:1]))
+        shrunk = PooledShrinkage("homicide").score(history, start)
+        # Every cell next to the assault centre outranks a far corner, homicide there or not.
+        assert min(_at(history, shrunk, 12 + dx, 22 + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)) > _at(
+            history, shrunk, 10, 20
+        )
+        # The grid's total stays the type's own count (3): shrinkage moves risk, it does not invent it.
+        assert shrunk.sum() == pytest.approx(3, rel=0.05)
+    # The shrunk ranking's top cell is the assault centre in both folds; the raw counts' moves.
+    centre = int(np.flatnonzero((_cells()["cell_col"] == 12) & (_cells()["cell_row"] == 22))[0])
+    assert tops["pooled_shrinkage"] == [{centre}, {centre}]
+    assert tops["prior_364d"][0] != tops["prior_364d"][1]

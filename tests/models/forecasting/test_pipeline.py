@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunner
 
@@ -17,7 +18,7 @@ from beatwise.ingest import load_feed
 from beatwise.ingest.agency_config import load_agency_config
 from models.forecasting import tracking
 from models.forecasting.champion import ChampionDecision
-from models.forecasting.features import feature_names, shift_matrix
+from models.forecasting.features import feature_names, rows_matrix, shift_matrix
 from models.forecasting.pipeline import (
     accuracy_summary,
     load_history,
@@ -95,6 +96,25 @@ def test_in_memory_features_equal_the_dbt_feature_mart(warehouse, sample_config)
             err_msg=crime_type,
         )
     assert mart["n_cell_364d"].sum() > 0 and mart["is_holiday"].all()
+    assert mart["n_signal_nbhd_28d"].sum() > 0  # the sample's signal offences reach the features
+
+
+def test_in_memory_training_rows_equal_the_dbt_training_set(warehouse, sample_config):
+    """`rows_matrix` (the gate's backtest and the forecast command train on it) computes every training row
+    of fct_training_set exactly, signal offences included."""
+    names = feature_names(sample_config.forecasting.windows_days)
+    with duckdb.connect(str(warehouse)) as con:
+        history, calendar = load_history(con, sample_config)
+        mart = con.execute("select * from marts.fct_training_set").df()
+    position = {cell: i for i, cell in enumerate(history.cells["cell_id"])}
+    for crime_type in sample_config.modelled_crime_types():
+        rows = mart[mart["crime_type"] == crime_type]
+        starts, shift_of_row = np.unique(rows["shift_start"].to_numpy(), return_inverse=True)
+        matrix = rows_matrix(history, sample_config, calendar, crime_type,
+                             rows["cell_id"].map(position).to_numpy(), list(pd.to_datetime(starts)), shift_of_row)
+        np.testing.assert_allclose(matrix, rows[names].to_numpy(dtype=float), rtol=1e-9, err_msg=crime_type)
+    assert (mart["incident_count"] > 0).any() and (mart["incident_count"] == 0).any()
+    assert mart["n_signal_cell_364d"].sum() > 0
 
 
 def test_train_gate_register_and_score_the_next_shift(warehouse, small_config):
