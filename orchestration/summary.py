@@ -28,6 +28,7 @@ TABLES = [
 
 def print_summary(elapsed_seconds: float, step_seconds: dict[str, float]) -> None:
     from models.forecasting.pipeline import accuracy_summary
+    from models.planning.briefing import read_places
     from models.planning.cli import print_missions
     from models.planning.planner import read_plan
 
@@ -48,7 +49,7 @@ def print_summary(elapsed_seconds: float, step_seconds: dict[str, float]) -> Non
         if rows:
             click.echo("  quarantined, by reason:")
             for feed, reason, n in rows:
-                click.echo(f"    {feed:<18} {reason[:60]:<60} {n:>8,}")
+                click.echo(f"    {feed:<18} {reason[:72]:<72} {n:>8,}")
 
         if warehouse.table_exists(con, "forecast", "backtest_metrics"):
             click.echo("\nForecast accuracy on the backtest (champion against the best baseline):")
@@ -60,5 +61,5 @@ def print_summary(elapsed_seconds: float, step_seconds: dict[str, float]) -> Non
             ).fetchall()
             if latest:
                 click.echo("\nMissions for the next shift:")
-                print_missions(read_plan(con, latest[0][0]), [])
+                print_missions(read_plan(con, latest[0][0]), [], read_places(con))
                 click.echo(f"briefings: {paths.artifacts_dir() / 'briefings' / latest[0][0] / 'index.html'}")

@@ -52,6 +52,7 @@ def plan(
         shift_start = datetime.strptime(shift, SHIFT_FORMAT)
     except ValueError:
         _fail(f'--shift {shift!r} is not "YYYY-MM-DD HH:MM"')
+    from models.planning.briefing import read_places
     from models.planning.planner import plan_shift, read_plan
     from models.planning.store import has_risk
 
@@ -69,6 +70,7 @@ def plan(
         with _warehouse() as con:
             result = plan_shift(con, config, shift_start, seed=seed, actor="cli")
             document = read_plan(con, result.plan_id)
+            places = read_places(con)
     except (PlanningError, ConfigError) as exc:
         _fail(str(exc))
     briefings = paths.artifacts_dir() / "briefings" / result.plan_id
@@ -77,28 +79,30 @@ def plan(
     if as_json:
         click.echo(json.dumps(document))
         return
-    print_missions(document, result.warnings)
+    print_missions(document, result.warnings, places)
     click.echo(f"briefings: {briefings / 'index.html'}")
 
 
-def print_missions(document: dict, warnings: list[str]) -> None:
+def print_missions(document: dict, warnings: list[str], places: dict[str, str] | None = None) -> None:
+    """The plan as an aligned table: where (place name, else cell), why (the crime types driving the cell's
+    risk) and what (the tactics), words rather than codes."""
     missions = document["missions"]
+    places = places or {}
     click.echo(
         f"plan {document['plan_id']} for the shift {document['shift_start']}: {len(missions)} missions "
         f"drawn from {len(document['candidates'])} candidates (seed {document['seed']})"
     )
-    click.echo(
-        f"{'district':>8} {'beat':>5} {'cell':>10} {'stratum':>7} {'p':>6}  "
-        f"{'driving crime types':<40} tactics"
-    )
+    rows = [("district", "beat", "place", "stratum", "p", "driving crime types", "tactics")]
     for m in missions:
-        drivers = ", ".join(f"{t} {s:.0%}" for t, s in m["crime_types"].items()) or "general deterrence"
+        top = list(m["crime_types"].items())[:3]
+        drivers = ", ".join(f"{t.replace('_', ' ')} {s:.0%}" for t, s in top) or "general deterrence"
         p = "-" if m["inclusion_probability"] is None else f"{m['inclusion_probability']:.3f}"
-        tactics = ", ".join(t["tactic"] for t in m["tactics"])
-        click.echo(
-            f"{m['district']:>8} {m['beat'] or '-':>5} {m['cell_id']:>10} {m['stratum']:>7} {p:>6}  "
-            f"{drivers[:40]:<40} {tactics}"
-        )
+        tactics = ", ".join(t["tactic"].replace("_", " ") for t in m["tactics"])
+        place = places.get(m["cell_id"]) or f"cell {m['cell_id']}"
+        rows.append((str(m["district"]), str(m["beat"] or "-"), place, m["stratum"], p, drivers, tactics))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
 
