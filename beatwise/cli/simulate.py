@@ -194,15 +194,14 @@ def closed_loop(
     import json
 
     from models.closed_loop.loop import POLICIES, LoopSettings
-    from models.closed_loop.measures import compare, result_path
+    from models.closed_loop.measures import compare
 
     if days < 1 or seeds < 1:
         raise click.UsageError("--days and --seeds must be at least 1")
     cfg = load_config(config_file)
     settings = LoopSettings(discovered_share=discovered_share, protect=not no_protect)
     result = compare(cfg, list(policies or POLICIES), days, seeds, cells, settings)
-    target = result_path(cfg.agency.slug)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = paths.closed_loop_result(cfg.agency.slug)
     target.write_text(json.dumps(result, indent=2))
     if as_json:
         click.echo(json.dumps(result))

@@ -124,9 +124,3 @@ def compare(
         out["policies"][policy] = entry
     return out
 
-
-def result_path(slug: str):
-    """Where the last closed-loop result of an agency is kept for the Exposure page and report."""
-    from beatwise import paths
-
-    return paths.home() / "closed_loop" / f"{slug}.json"

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from beatwise.cli.simulate import simulate
 from beatwise.config import load_config
-from beatwise.paths import PROJECT_ROOT
+from beatwise.paths import PROJECT_ROOT, closed_loop_result
 from models.closed_loop.loop import ClosedLoop, LoopSettings
-from models.closed_loop.measures import gini, interval, result_path, top_share
+from models.closed_loop.measures import gini, interval, top_share
 
 CONFIG = PROJECT_ROOT / "config" / "synthetic.yaml"
 
@@ -48,7 +48,7 @@ def test_greedy_concentrates_more_than_beatwise(result):
 
 
 def test_the_result_is_kept_for_the_exposure_page(result):
-    kept = json.loads(result_path("synthetic").read_text())
+    kept = json.loads(closed_loop_result("synthetic").read_text())
     assert kept["policies"]["greedy"]["top1_share"] == result["policies"]["greedy"]["top1_share"]
 
 
