@@ -32,8 +32,10 @@ def test_exposure_marts_share_out_patrol_and_crime(serving_snapshot):
     assert sum(r[2] for r in districts) == pytest.approx(1.0)
     assert sum(r[4] for r in districts) == pytest.approx(1.0)
     start, end = districts[0][5], districts[0][6]
-    delivered = snapshot_rows("select sum(delivered_minutes) from marts.fct_mission_dosage "
-                              "where status in ('planned', 'added') and shift_start between ? and ?", [start, end])
+    # rpt_crime_dosage repeats each district-shift's dose once per crime type
+    delivered = snapshot_rows("select sum(delivered_minutes) from (select distinct shift_start, district, "
+                              "delivered_minutes from marts.rpt_crime_dosage where shift_start between ? and ?)",
+                              [start, end])
     assert sum(r[1] for r in districts) == pytest.approx(delivered[0][0])
     deciles = snapshot_rows("select risk_decile, cells, minutes_share, crime_share, mean_priority "
                             "from marts.rpt_exposure_risk_decile order by risk_decile")
