@@ -171,7 +171,7 @@ from beatwise.paths import closed_loop_result  # noqa: E402
 result_file = closed_loop_result(data.agency_config().agency.slug)
 closed_loop = json.loads(result_file.read_text()) if result_file.exists() else None
 if closed_loop is None:
-    st.info("Not run yet for this configuration: `beatwise simulate closed-loop --config <this agency's config>`.")
+    st.caption("Not run yet for this configuration: `beatwise simulate closed-loop --config <this agency's config>`.")
 else:
     st.caption(f"Last run {closed_loop['run_at']}: {closed_loop['days']} days x {closed_loop['seeds']} seeds on a "
                f"synthetic city of {closed_loop['cells']:,} cells, planned with this configuration. "
