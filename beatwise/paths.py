@@ -53,6 +53,11 @@ def keys_dir() -> Path:
     return path
 
 
+def closed_loop_result(slug: str) -> Path:
+    """The last `beatwise simulate closed-loop` result of an agency (read by the Exposure page and report)."""
+    return _sub("closed_loop") / f"{slug}.json"
+
+
 def _sub(name: str) -> Path:
     path = home() / name
     path.mkdir(parents=True, exist_ok=True)

@@ -101,3 +101,87 @@ if data.has("plans.plan_candidates"):
     reasons = data.query("""select ineligible_reason, count(*) as candidates from plans.plan_candidates
                             where not eligible group by 1 order by 2 desc""")
     st.dataframe(reasons, hide_index=True, key="ineligible_reasons")
+
+# The exposure report: the window's patrol minutes against crime, the caps, the closed-loop result.
+import json  # noqa: E402
+
+from dashboards.exposure_report import closed_loop_table, exposure_pdf  # noqa: E402
+
+st.header("Exposure report")
+held = data.query(
+    f"""with ranked as (
+        select cell_id, shift_start, dense_rank() over (order by shift_start) as k
+        from plans.missions where {active}),
+      windows as (select a.cell_id, a.shift_start, count(*) as in_window from ranked a join ranked b
+                  on a.cell_id = b.cell_id and b.k between a.k - ? + 1 and a.k group by all)
+      select count(*) filter (where in_window > ?) as over from windows""",
+    (cfg.window_shifts, cfg.max_missions_per_cell),
+)
+over = int(held["over"].iat[0] or 0)
+caps = [
+    f"At most {cfg.max_missions_per_cell} missions per cell in {cfg.window_shifts} shifts: "
+    + ("held on every shift." if over == 0 else f"broken by {over:,} missions."),
+]
+if data.has("plans.plan_candidates"):
+    top = data.query("""select count(*) filter (where top_missions > floor(? * missions)) as over, count(*) as plans
+                        from (select plan_id, district, count(*) filter (where stratum = 'top') as top_missions,
+                                     count(*) as missions
+                              from plans.plan_candidates where draw = 0 and selected group by all)""",
+                     (cfg.top_cells_max_mission_share,))
+    top_over = int(top["over"].iat[0] or 0)
+    caps.append(
+        f"The top {cfg.top_cells_share:.0%} of a district's cells take at most {cfg.top_cells_max_mission_share:.0%} "
+        f"of its missions: " + ("held in every district plan." if top_over == 0
+                                else f"broken in {top_over:,} of {int(top['plans'].iat[0]):,} district plans.")
+    )
+caps.append(f"{cfg.low_risk_reserved_share:.0%} of missions are reserved for lower-risk cells.")
+for text in caps:
+    st.write(text)
+
+districts = deciles = pd.DataFrame()
+simulated = False
+if data.has("marts.rpt_exposure_district", "marts.rpt_exposure_risk_decile"):
+    districts = data.query("select * from marts.rpt_exposure_district order by district")
+    deciles = data.query("select * from marts.rpt_exposure_risk_decile order by risk_decile")
+if districts.empty:
+    st.info("The exposure marts (marts.rpt_exposure_*) appear once missions have dosage (field operations).")
+else:
+    simulated = bool(districts["simulated_operations"].any())
+    st.caption(f"Last {(districts['window_end'].max() - districts['window_start'].min()).days + 1} days: "
+               f"{districts['window_start'].min():%Y-%m-%d} to {districts['window_end'].max():%Y-%m-%d}."
+               + (" SIMULATED field operations (demo)." if simulated else ""))
+    views = ((districts, "district", "district"), (deciles, "risk_decile", "risk decile (1 = riskiest)"))
+    for frame, by, title in views:
+        long = frame.melt(id_vars=[by], value_vars=["minutes_share", "crime_share"], var_name="measure",
+                          value_name="share")
+        st.subheader(f"Patrol minutes and crime by {title}")
+        st.altair_chart(
+            alt.Chart(long).mark_bar().encode(
+                x=alt.X(f"{by}:N", title=title), xOffset="measure:N",
+                y=alt.Y("share:Q", axis=alt.Axis(format="%")), color="measure:N",
+                tooltip=[f"{by}:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
+            ),
+            width="stretch",
+        )
+        st.dataframe(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}")
+
+st.subheader("Closed loop: does patrol run away from true crime?")
+from beatwise.paths import closed_loop_result  # noqa: E402
+
+result_file = closed_loop_result(data.agency_config().agency.slug)
+closed_loop = json.loads(result_file.read_text()) if result_file.exists() else None
+if closed_loop is None:
+    st.caption("Not run yet for this configuration: `beatwise simulate closed-loop --config <this agency's config>`.")
+else:
+    st.caption(f"Last run {closed_loop['run_at']}: {closed_loop['days']} days x {closed_loop['seeds']} seeds on a "
+               f"synthetic city of {closed_loop['cells']:,} cells, planned with this configuration. "
+               "Mean over seeds [90% interval]; top-1% cap "
+               f"{next(iter(closed_loop['policies'].values()))['top1_share_cap']:.0%}.")
+    st.dataframe(closed_loop_table(closed_loop), hide_index=True, key="closed_loop")
+
+st.download_button(
+    "Download the exposure report (PDF)",
+    exposure_pdf(data.agency_config().agency.name, districts, deciles, caps, closed_loop, simulated),
+    file_name="exposure_report.pdf",
+    mime="application/pdf",
+)
