@@ -44,7 +44,10 @@ def run(config_file: str | None) -> None:
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.recovery import checkpoint_after_run, recover_before_run
     from orchestration.summary import print_summary
+
+    recover_before_run()
 
     started = time.perf_counter()
     job = defs.resolve_job_def("main")
@@ -53,6 +56,7 @@ def run(config_file: str | None) -> None:
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     elapsed = time.perf_counter() - started
+    checkpoint_after_run()
     if not result.success:
         for event in result.all_events:
             if event.is_failure and event.event_specific_data is not None:
