@@ -105,3 +105,40 @@ def show(warehouse_file: str | None, kind: str | None, limit: int) -> None:
                 f"{rec.seq:>6}  {rec.recorded_at:%Y-%m-%d %H:%M:%S}  {rec.kind:<14} {rec.actor:<10} "
                 f"{rec.subject}  {rec.payload}  {rec.hash[:12]}"
             )
+
+
+@audit.command("reproduce")
+@click.argument("run")
+@_warehouse_option
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="agency configuration (default: $BEATWISE_CONFIG, else config/chicago_sample.yaml)")
+def reproduce(run: str, warehouse_file: str | None, config_file: str | None) -> None:
+    """Re-derive a logged run from its logged inputs: RUN is a scoring record's number (audit show --kind
+    scoring) or a plan id (as `plan replay`). Exit 1 naming each digest that differs."""
+    import os
+
+    from beatwise.config import load_config
+
+    target = warehouse_file or str(paths.warehouse_path())
+    if not run.isdigit():
+        from models.planning.cli import replay
+
+        replay.main([run], standalone_mode=False)
+        return
+    # Imported here: the reproduction needs the forecasting models, which the core never imports.
+    from models.forecasting.reproduce import reproduce_scoring
+
+    config = load_config(config_file or os.environ.get("BEATWISE_CONFIG")
+                         or paths.PROJECT_ROOT / "config" / "chicago_sample.yaml")
+    with warehouse.connect(target, read_only=True) as con:
+        try:
+            result = reproduce_scoring(con, config, int(run))
+        except ValueError as err:
+            _fail(str(err))
+    for line in result.checked:
+        click.echo(f"  equal: {line}")
+    for line in result.differences:
+        click.echo(f"  DIFFERS: {line}", err=True)
+    if not result.equal:
+        _fail(f"scoring run {run}: NOT reproduced")
+    click.echo(f"scoring run {run}: reproduced, every digest equal")
