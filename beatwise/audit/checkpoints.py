@@ -73,7 +73,7 @@ def signing_key() -> Ed25519PrivateKey:
     public = public_hex(key.public_key())
     path.with_suffix(".pub").write_text(public + "\n", encoding="utf-8")
     message = f"new audit signing key {path}; its public key (publish it for auditors): {public}"
-    log.warning(message)
+    log.info(message)
     print(message, file=sys.stderr)
     return key
 
