@@ -35,6 +35,9 @@ PHASES = {
 UNCOMPARED_TABLES = {"raw.audit_log", "raw.load_log"}
 WALL_CLOCK = {"_loaded_at", "loaded_at", "quarantined_at", "evaluated_at", "computed_at", "created_at",
               "changed_at", "requested_at", "applied_at", "recorded_at"}
+# The registry's version numbers count registrations (a run killed in training registered some): the
+# model's content is named by its digest in the audit chain instead.
+UNCOMPARED_COLUMNS = WALL_CLOCK | {"model_version"}
 
 
 def environment(home: Path) -> dict[str, str]:
@@ -65,7 +68,7 @@ def table_digests(warehouse_file: Path) -> dict[str, str]:
             columns.setdefault(f"{schema}.{table}", []).append(column)
         digests = {}
         for table, names in columns.items():
-            kept = [f'"{c}"' for c in names if c not in WALL_CLOCK]
+            kept = [f'"{c}"' for c in names if c not in UNCOMPARED_COLUMNS]
             if table in UNCOMPARED_TABLES or not kept:
                 continue
             frame = con.execute(f"select {', '.join(kept)} from {table} order by all").df()
@@ -74,6 +77,8 @@ def table_digests(warehouse_file: Path) -> dict[str, str]:
 
 
 def started_steps(home: Path) -> list[str]:
+    if not (home / "dagster" / "dagster.yaml").exists():
+        return []  # the run has not prepared its instance yet
     os.environ["DAGSTER_HOME"] = str(home / "dagster")
     with dg.DagsterInstance.get() as instance:
         steps = []
