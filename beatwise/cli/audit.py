@@ -45,6 +45,8 @@ def verify(warehouse_file, checkpoints_file, public_key, published_files) -> Non
     target = warehouse_file or str(paths.warehouse_path())
     if not Path(target).exists():
         _fail(f"{target}: no warehouse")
+    if not public_key and not checkpoints.key_path().exists():
+        _fail(f"no signing key at {checkpoints.key_path()}: give the signer's --public-key")
     try:
         key = (checkpoints.read_public_key(public_key) if public_key
                else checkpoints.signing_key().public_key())
