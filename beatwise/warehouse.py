@@ -26,8 +26,18 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> I
     con = duckdb.connect(str(target), read_only=read_only)
     try:
         yield con
+        if not read_only:
+            seal_audit_log(con, target)
     finally:
         con.close()
+
+
+def seal_audit_log(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Sign the audit chain's head outside the warehouse when a writer is done (see audit.checkpoints)."""
+    if table_exists(con, "raw", "audit_log"):
+        from beatwise.audit.checkpoints import checkpoint
+
+        checkpoint(con, target)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

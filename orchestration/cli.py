@@ -89,13 +89,19 @@ def run(config_file: str | None) -> None:
     """Materialize every asset once, in this process, and print what was built (the demo job for a config
     with a `demo:` block, else the main job, which never writes simulated rows)."""
     prepare_environment(config_file)
+    from orchestration.recovery import checkpoint_after_run, recover_before_run
     from orchestration.summary import print_summary
+
+    recover_before_run()
 
     started = time.perf_counter()
     job_name = pipeline_job(os.environ.get("BEATWISE_CONFIG"))
     click.echo(f"running the {job_name} job for "
                f"{os.environ.get('BEATWISE_CONFIG', 'config/chicago_sample.yaml')} ...")
-    result = execute(job_name, "run")
+    try:
+        result = execute(job_name, "run")
+    finally:  # a failed run's records are signed too
+        checkpoint_after_run()
     elapsed = time.perf_counter() - started
     step_seconds = {
         event.step_key: event.event_specific_data.duration_ms / 1000

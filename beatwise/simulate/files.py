@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +44,31 @@ from beatwise.simulate.crime import KINDS
 from beatwise.simulate.operations import Operations
 
 
+@contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """Write to a hidden temporary file beside `path`, then rename it into place: a reader (the ingest of
+    a landing folder) sees the whole file or none, even when the writer is killed half-way. A killed
+    writer's `.partial` file is removed by the next run (beatwise.recovery)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.partial")
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """Parquet without the pandas index, zstd: the same frame always gives the same bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", row_group_size=1 << 20)
+    with atomic(path) as temp:
+        pq.write_table(table, temp, compression="zstd", row_group_size=1 << 20)
     return path
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\n")
+    with atomic(path) as temp:
+        frame.to_csv(temp, index=False, lineterminator="\n")
     return path
 
 
@@ -195,11 +212,11 @@ def _write_boxes(path: Path, boxes: pd.DataFrame, to_wgs84: Transformer, propert
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
             }
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")),
-        encoding="utf-8",
-    )
+    with atomic(path) as temp:
+        temp.write_text(
+            json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")),
+            encoding="utf-8",
+        )
     return path
 
 
@@ -240,7 +257,7 @@ def write_foreign_export(city: SyntheticCity, records: pd.DataFrame, out: Path) 
     out.mkdir(parents=True, exist_ok=True)
     incidents = out / "occurrences.csv.gz"
     # mtime=0: the same city always gives the same bytes.
-    with incidents.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+    with atomic(incidents) as temp, temp.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
         gz.write(frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     to_utm = Transformer.from_crs(city.crs, f"EPSG:{FOREIGN_CRS}", always_xy=True)
     boxes = city.district_boxes

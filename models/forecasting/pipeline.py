@@ -11,17 +11,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import duckdb
 import mlflow
 import pandas as pd
 
+from beatwise import audit
 from beatwise.config.schema import AgencyConfig
 from models.forecasting import tracking
 from models.forecasting.baselines import Forecaster, ScoreBaseline, baselines_for
 from models.forecasting.cells import cells_from_warehouse
+from models.forecasting.champion import CANDIDATE
 from models.forecasting.evaluate import Backtest, gate_reasons, run_backtest
 from models.forecasting.events import read_warehouse_events
 from models.forecasting.features import Calendar, feature_names, load_calendar
@@ -118,15 +120,18 @@ def train_and_register(
     train_until = origin - timedelta(days=1)
     registered = {}
     for t in crime_types:
-        uris = {}
+        uris, runs = {}, {}
         for forecaster in backtest.fitted[t]:
-            _, uris[forecaster.method] = tracking.log_method(
+            runs[forecaster.method], uris[forecaster.method] = tracking.log_method(
                 config, t, forecaster, backtest, train_until, getattr(forecaster, "training_frame", None)
             )
         registered[t] = {
             **tracking.register_champion(config, backtest.decisions[t], uris),
             "model_uris": uris,
+            "runs": runs,
         }
+    record = training_record(config, registered)
+    audit.append(con, "training", "forecast", tracking.experiment_name(config), record)
     return backtest, registered
 
 
@@ -145,6 +150,25 @@ def tune_settings(con: duckdb.DuckDBPyConnection, config: AgencyConfig, budget_s
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
     origins = rolling_origins(end, config.forecasting.backtest_days, folds)
     return tune(history, config, calendar, crime_types, origins, end, budget_seconds=budget_seconds)
+
+
+def training_record(config: AgencyConfig, registered: Mapping[str, dict]) -> dict:
+    """What the audit chain keeps of a training: per crime type the champion, its model's digest, and the
+    digest and content address of the candidate's training data."""
+    client = mlflow.MlflowClient()
+    out = {"config_sha256": audit.config_digest(config), "crime_types": {}}
+    for t, reg in registered.items():
+        tags = client.get_run(reg["runs"][CANDIDATE]).data.tags if CANDIDATE in reg["runs"] else {}
+        out["crime_types"][t] = {
+            "champion": reg["champion"],
+            "registered_model": reg["registered_model"],
+            "version": reg["version"],
+            "model_sha256": reg["model_sha256"],
+            "mlflow_runs": reg["runs"],
+            "training_data_sha256": tags.get("training_data_sha256", ""),
+            "training_data_address": tags.get("training_data_address", ""),
+        }
+    return out
 
 
 def champion_forecasters(
@@ -262,7 +286,14 @@ def score_shift(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> dict:
         shift_start,
         inputs,
         {"risk_surfaces": all_surfaces, "risk_drivers": all_drivers},
-        {t: {"method": f.method, "version": v} for t, (f, v) in champions.items()},
+        {
+            t: {
+                "method": f.method,
+                "version": v,
+                "model_sha256": tracking.version_tags(config, t, v).get("model_sha256", ""),
+            }
+            for t, (f, v) in champions.items()
+        },
     )
     return {
         "shift_start": shift_start,

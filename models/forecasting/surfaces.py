@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from beatwise import audit, paths
+from beatwise.audit import artifacts
 from models.forecasting.baselines import Forecaster
 from models.forecasting.gbm import GradientBoostedPoisson
 from models.forecasting.history import EventHistory
@@ -151,6 +152,7 @@ def keep_scoring_run(
                 "path": str(path.relative_to(paths.home())),
                 "rows": len(frame),
                 "sha256": frame_digest(frame),
+                **artifacts.keep(path),  # the readable path is rewritten by reruns; the address is not
             }
     payload = {"shift_start": shift_start.isoformat(), "champions": dict(champions), "files": files}
     record = audit.append(con, "scoring", actor, f"risk_surfaces/{shift_start:%Y-%m-%dT%H:%M}", payload)

@@ -9,8 +9,10 @@ MLflow writes (the Dagster assets share the warehouse pool).
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -18,7 +20,8 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
-from beatwise import audit, paths
+from beatwise import paths
+from beatwise.audit import artifacts
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, ScoreBaseline, expected_counts
 from models.forecasting.champion import CANDIDATE, ChampionDecision
@@ -173,13 +176,22 @@ def log_training_data(config: AgencyConfig, crime_type: str, frame: pd.DataFrame
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{crime_type}.parquet"
     frame.to_parquet(path, index=False)
-    digest = audit.file_digest(path)
+    kept = artifacts.keep(path)
+    digest = kept["file_sha256"]
     dataset = mlflow.data.from_pandas(
         frame, source=str(path), name=f"{crime_type}_training", targets="incident_count"
     )
     mlflow.log_input(dataset, context="training")
-    mlflow.set_tag("training_data_sha256", digest)
+    mlflow.set_tags({"training_data_sha256": digest, "training_data_address": kept["address"]})
     return digest
+
+
+def model_digest(config: AgencyConfig, crime_type: str, version: str) -> str:
+    """The digest of a registered model version's files (MLmodel, weights, environment), each kept under
+    its content address: what the audit chain names as the model."""
+    uri = f"models:/{registered_name(config, crime_type)}/{version}"
+    with tempfile.TemporaryDirectory() as folder:
+        return artifacts.keep_tree(Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=folder)))
 
 
 def register_champion(
@@ -199,12 +211,16 @@ def register_champion(
             client.set_model_version_tag(name, version.version, "method", method)
             client.set_model_version_tag(name, version.version, "champion_gate", decision.reason[:4000])
             versions[method] = version.version
+    for version in versions.values():
+        digest = model_digest(config, decision.crime_type, version)
+        client.set_model_version_tag(name, version, "model_sha256", digest)
     client.set_registered_model_alias(name, ALIAS, versions[decision.champion])
     client.set_registered_model_tag(name, "champion_method", decision.champion)
     return {
         "registered_model": name,
         "champion": decision.champion,
         "version": versions[decision.champion],
+        "model_sha256": client.get_model_version(name, versions[decision.champion]).tags["model_sha256"],
         "candidate_wins": decision.candidate_wins,
     }
 
@@ -225,3 +241,8 @@ def champion_data_until(config: AgencyConfig, crime_type: str) -> tuple[str, dat
     tags = client.get_run(version.run_id).data.tags if version.run_id else {}
     day = tags.get("data_until") or tags.get("train_until")
     return version.version, date.fromisoformat(day) if day else None
+
+
+def version_tags(config: AgencyConfig, crime_type: str, version: str) -> dict[str, str]:
+    mlflow.set_tracking_uri(tracking_uri())
+    return dict(MlflowClient().get_model_version(registered_name(config, crime_type), version).tags)

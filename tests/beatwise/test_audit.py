@@ -6,15 +6,15 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from beatwise import audit
+from beatwise import audit, warehouse
 from beatwise.cli import cli
 
 
 @pytest.fixture
 def logged(tmp_path):
-    """A warehouse holding five audit records."""
+    """A warehouse holding five audit records, its head signed when the writer closed it."""
     path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
+    with warehouse.connect(path) as con:
         for i in range(1, 6):
             audit.append(
                 con, "feed_load", "ingest", f"raw.incidents/{i}", {"rows": i * 100, "sha256": f"{i:064x}"}
@@ -60,12 +60,12 @@ def test_a_deleted_record_is_named(logged):
     assert code == 1 and "record 2 is missing" in output
 
 
-def test_a_deleted_last_record_is_caught_against_the_published_last_hash(logged):
+def test_a_deleted_last_record_is_caught_only_against_the_signed_checkpoint(logged):
     with duckdb.connect(str(logged)) as con:
-        published = audit.verify(con).last_hash
         con.execute("delete from raw.audit_log where seq = 5")
-        result = audit.verify(con)
-    assert result.ok and result.last_hash != published  # only an outside copy of the last hash shows it
+        assert audit.verify(con).ok  # the chain alone cannot tell
+    code, output = verify(logged)
+    assert code == 1 and "record 5 is missing" in output
 
 
 def test_an_inserted_record_is_named(logged):
@@ -90,7 +90,7 @@ def test_a_record_slipped_in_with_renumbering_is_named(logged):
 
 
 def test_show_prints_the_last_records_of_a_kind(logged):
-    with duckdb.connect(str(logged)) as con:
+    with warehouse.connect(logged) as con:
         audit.append(con, "agency_config", "ingest", "chicago", {"config_sha256": "abc"})
     result = CliRunner().invoke(
         cli, ["audit", "show", "--warehouse", str(logged), "--kind", "feed_load", "--limit", "2"]

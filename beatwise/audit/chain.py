@@ -2,8 +2,8 @@
 
 Each record's hash is the sha256 of the canonical JSON of its fields and the previous record's hash, so
 editing, removing or inserting a record breaks the chain at that record, and `verify` names it.
-(A forger who rewrites every later hash too is caught only against a copy of the last hash kept elsewhere:
-`verify` returns it so it can be published.)
+A forger who rewrites every later hash too, or removes records from the end, is caught only against the
+signed checkpoints kept outside the warehouse (`beatwise.audit.checkpoints`).
 """
 
 from __future__ import annotations
