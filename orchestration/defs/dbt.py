@@ -2,7 +2,8 @@
 
 Models are keyed `<schema>/<model>` (e.g. `marts/fct_training_set`); sources map to the raw assets that
 write them through `meta.dagster.asset_key` in `dbt_project/models/sources.yml`. The manifest must exist
-before this module imports: `make setup` (or `make manifest`) runs `dbt parse`.
+before this module imports: `make setup` (or `make manifest`) runs `dbt parse`; a manifest older than the
+project's files is parsed again on import.
 """
 
 
