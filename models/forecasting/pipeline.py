@@ -123,7 +123,8 @@ def train_and_register(
         uris, runs = {}, {}
         for forecaster in backtest.fitted[t]:
             runs[forecaster.method], uris[forecaster.method] = tracking.log_method(
-                config, t, forecaster, backtest, train_until, getattr(forecaster, "training_frame", None)
+                config, t, forecaster, backtest, train_until, getattr(forecaster, "training_frame", None),
+                data_until=end,  # the gate's window runs to the last day, though it scores every N-th day
             )
         registered[t] = {
             **tracking.register_champion(config, backtest.decisions[t], uris),

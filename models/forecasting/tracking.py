@@ -120,8 +120,10 @@ def log_method(
     backtest: Backtest,
     train_until: date,
     training_frame: pd.DataFrame | None = None,
+    data_until: date | None = None,
 ) -> tuple[str, str]:
-    """One run for one crime type and method; returns (run id, model URI)."""
+    """One run for one crime type and method; returns (run id, model URI). `data_until`: the last day of
+    incidents the model or its champion gate saw (default: the last backtest shift's day)."""
     metrics = backtest.metrics[crime_type][forecaster.method]
     features = getattr(forecaster, "features", [])
     with mlflow.start_run(run_name=f"{crime_type}/{forecaster.method}") as run:
@@ -131,8 +133,8 @@ def log_method(
                 "method": forecaster.method,
                 "agency": config.agency.slug,
                 "train_until": str(train_until),
-                # the last day of incidents the model or its champion gate saw: it scores later shifts only
-                "data_until": f"{backtest.shifts[-1]:%Y-%m-%d}",
+                # it scores later shifts only
+                "data_until": f"{data_until or backtest.shifts[-1]:%Y-%m-%d}",
                 "kind": "model" if features else "baseline",
             }
         )

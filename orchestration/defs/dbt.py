@@ -2,12 +2,14 @@
 
 Models are keyed `<schema>/<model>` (e.g. `marts/fct_training_set`); sources map to the raw assets that
 write them through `meta.dagster.asset_key` in `dbt_project/models/sources.yml`. The manifest must exist
-before this module imports: `make setup` (or `make manifest`) runs `dbt parse`.
+before this module imports: `make setup` (or `make manifest`) runs `dbt parse`; a manifest older than the
+project's files is parsed again on import.
 """
 
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,6 +43,19 @@ def patrol_tactics(config: AgencyConfig) -> list[str]:
     for crime_type in config.crime_types:
         names |= set(tactics_for(crime_type, config))
     return sorted(names)
+
+
+def parse_if_stale() -> None:
+    """Parse the dbt project again when a model, macro or test is newer than the manifest (after a pull or
+    a merge): a stale manifest makes a run fail on a dbt node it does not know, with no word of the cause."""
+    manifest = Path(dbt_project.manifest_path)
+    sources = [p for folder in ("models", "macros", "tests", "seeds") for p in (DBT_PROJECT_DIR / folder).rglob("*")
+               if p.is_file()] + [DBT_PROJECT_DIR / "dbt_project.yml"]
+    built = manifest.stat().st_mtime if manifest.exists() else 0.0
+    if all(p.stat().st_mtime <= built for p in sources if p.exists()):
+        return
+    subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+                    "--profiles-dir", str(DBT_PROJECT_DIR)], check=True)
 
 
 def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
@@ -89,6 +104,9 @@ def dbt_failure(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> 
     if not failed:
         return "dbt build failed before running a model (see the dbt output above)"
     return f"dbt build failed: {failed[0]}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else "")
+
+
+parse_if_stale()
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

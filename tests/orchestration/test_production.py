@@ -23,6 +23,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 BEATWISE = Path(sys.executable).parent / "beatwise"
 NEXT_SHIFT = "2017-01-01 06:00"
+# The forecasting set-up lightened for tests (fewer sampled negatives and windows, half a year of training,
+# a six-week backtest scored every other week): the same code paths, a fraction of the cost.
+LIGHT_FORECASTING = {"windows_days": [7, 28, 91], "negatives_per_crime_type": 15000, "negatives_per_positive": 1,
+                     "train_start": "2016-06-01", "backtest_days": 42, "backtest_every_days": 14}
 
 
 def non_demo_config(folder: Path, **feeds) -> Path:
@@ -31,6 +35,7 @@ def non_demo_config(folder: Path, **feeds) -> Path:
     raw.pop("demo")
     raw["extends"] = str(ROOT / "config" / "chicago.yaml")
     raw["data_root"] = str(ROOT / "data" / "chicago_sample")
+    raw["forecasting"] = dict(LIGHT_FORECASTING)
     for feed, spec in feeds.items():
         raw["feeds"].setdefault(feed, {}).update(spec)
     path = folder / "agency.yaml"

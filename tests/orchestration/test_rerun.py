@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import yaml
 
-from tests.orchestration.test_production import ROOT, beatwise
+from tests.orchestration.test_production import LIGHT_FORECASTING, ROOT, beatwise
 
 
 def test_two_demo_runs_on_the_same_inputs_publish_the_same_next_plan(tmp_path):
@@ -18,8 +18,7 @@ def test_two_demo_runs_on_the_same_inputs_publish_the_same_next_plan(tmp_path):
     raw["extends"] = str(ROOT / "config" / "chicago.yaml")
     raw["data_root"] = str(ROOT / "data" / "chicago_sample")
     raw["demo"]["simulated_operations_days"] = 3
-    raw["forecasting"] = {"negatives_per_crime_type": 15000, "negatives_per_positive": 1,
-                          "train_start": "2016-06-01", "backtest_days": 42, "backtest_every_days": 14}
+    raw["forecasting"] = dict(LIGHT_FORECASTING)
     config, home = tmp_path / "demo.yaml", tmp_path / "home"
     config.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
 
