@@ -26,7 +26,7 @@ def result(beatwise_home):
          "--policy", "beatwise", "--policy", "greedy", "--json"],
     )
     assert out.exit_code == 0, out.output
-    return json.loads(out.output)
+    return json.loads(out.stdout)
 
 
 def test_the_command_prints_the_contract(result):

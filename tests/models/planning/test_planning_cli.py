@@ -27,13 +27,13 @@ def test_plan_prints_json_writes_out_and_replays_identical(home):
         plan, ["--config", str(SAMPLE_CONFIG), "--shift", "2016-12-01 14:00", "--json", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["shift_start"] == "2016-12-01 14:00" and len(doc["missions"]) == 24
     assert sum(c["selected"] for c in doc["candidates"]) == 24
     assert json.loads(out.read_text()) == doc
     replay = runner.invoke(plan, ["replay", doc["plan_id"], "--json"])
     assert replay.exit_code == 0, replay.output
-    assert json.loads(replay.output)["identical"] is True
+    assert json.loads(replay.stdout)["identical"] is True
 
 
 def test_plan_prints_a_mission_table(home):
