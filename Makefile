@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: setup run test bench ui manifest lint clean
+.PHONY: setup run test test-crash bench ui manifest lint clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv
@@ -15,6 +15,9 @@ run: setup
 
 test: setup
 	$(UV) run pytest
+
+test-crash: setup
+	$(UV) run pytest -m kill_chain tests/orchestration/test_crash_pipeline.py
 
 bench: setup
 	$(UV) run python -m benchmarks.run

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster._core.events import DagsterEventType
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,6 +137,10 @@ def assert_recovered(output: str) -> None:
     assert "1 stale Dagster run(s) marked failed, their pool slots freed" in output, output[-3000:]
 
 
+# Not in `make test` yet: its one full pass (25 min on a loaded machine) found that the kill meant for the
+# publishing phase can miss it (the run finishes first), so the last rerun has nothing to recover from.
+# `make test-crash` runs it.
+@pytest.mark.kill_chain
 def test_a_run_killed_in_each_phase_is_rerun_by_itself(tmp_path):
     clean_home, home = tmp_path / "clean", tmp_path / "home"
     clean_home.mkdir()
