@@ -132,7 +132,7 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
     ids = ["day", "shift_name"] if by_shift else ["day"]
     long = frame.melt(id_vars=ids, var_name="measure", value_name="value")
     chart = (
-        alt.Chart(long, title=None if by_shift else title)  # one title over the panels, not one per panel
+        alt.Chart(long, title=alt.Undefined if by_shift else title)  # one title over the panels, not one per panel
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title=None),
