@@ -124,7 +124,7 @@ def test_log_in_and_open_missions_risk_map_and_a_report(app_url, served_tables, 
         page.get_by_role("link", name="Shift report").click()
         page.get_by_role("heading", name="Shift report").wait_for(timeout=30_000)
         chart = page.locator("[data-testid='stVegaLiteChart']").first
-        chart.locator("canvas").first.wait_for(timeout=30_000)
+        chart.locator("canvas, svg.marks").first.wait_for(timeout=30_000)  # Vega draws SVG in Streamlit 1.67
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
         page.locator("[data-testid='stDownloadButton']").first.wait_for(timeout=30_000)
         box = chart.bounding_box()
