@@ -1,23 +1,11 @@
 """Data health: feed freshness, rows loaded and quarantined with reasons, the last loads."""
 
-import json
 from datetime import datetime
 
 import altair as alt
 import streamlit as st
 
 from dashboards import auth, data
-
-
-def record_in_words(record) -> str:
-    """A quarantined row as the feed sent it, field by field ('Beat: 1123 · X Coordinate: (empty)'), not JSON."""
-    try:
-        fields = json.loads(record) if isinstance(record, str) else dict(record or {})
-    except (TypeError, ValueError):
-        return str(record or "")
-    if not isinstance(fields, dict):
-        return str(fields)
-    return " · ".join(f"{k}: {'(empty)' if v is None or v == '' else v}" for k, v in fields.items())
 
 auth.guard(__file__)
 st.title("Data health")
@@ -65,7 +53,7 @@ if data.has("raw.quarantine"):
                                  where feed = ? order by load_id desc, row_number limit 100""",
             (feed,),
         )
-        examples["record"] = examples["record"].map(record_in_words)
+        examples["record"] = examples["record"].map(data.json_in_words)
         st.dataframe(examples, hide_index=True, key="quarantine_examples")
 else:
     st.info("raw.quarantine is not in the serving snapshot yet.")
