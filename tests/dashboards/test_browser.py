@@ -175,7 +175,7 @@ def _override(page, action_label: str, reason: str) -> None:
     _settle(page)
     form = page.locator("[data-testid='stForm']")
     form.get_by_text(action_label).click()
-    form.get_by_text("choose a mission of this shift").click()
+    form.get_by_placeholder("choose a mission of this shift").click()  # the selectbox placeholder (1.67)
     page.get_by_role("option").first.click()
     form.get_by_role("textbox", name="Reason").fill(reason)
     form.get_by_role("button", name="Send to the planner").click()
