@@ -35,7 +35,7 @@ else:
         sections.setdefault(section, []).append(
             st.Page(f"views/{stem}.py", title=title, icon=icon, url_path=stem)
         )
-    page = st.navigation(sections)
+    page = st.navigation(sections, expanded=True)  # every page listed: collapsed, the menu hides those past ten
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
         authenticator.logout("Log out", location="sidebar", key="logout")

@@ -7,6 +7,7 @@ modification time, so a republished snapshot is read as soon as it is swapped in
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -111,6 +112,24 @@ def in_list(values) -> tuple[str, list]:
     """A `(?, ?, ...)` placeholder list and its parameters, for filters chosen in the page."""
     values = list(values)
     return "(" + ", ".join("?" for _ in values) + ")", values
+
+
+def json_in_words(value, width: int | None = None, nested: bool = False) -> str:
+    """A JSON record (text or parsed) as words for a table cell: 'key: value · key: value', nested records in
+    brackets, lists by comma, nulls as '(empty)'; cut to `width` characters when given."""
+    if isinstance(value, str) and not nested:
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if isinstance(value, dict):
+        words = " · ".join(f"{k}: {json_in_words(v, nested=True)}" for k, v in value.items())
+        words = f"({words})" if nested else words
+    elif isinstance(value, list):
+        words = ", ".join(json_in_words(v, nested=True) for v in value)
+    else:
+        words = "(empty)" if value is None or value == "" else str(value)
+    return words if width is None or len(words) <= width else words[: width - 1] + "…"
 
 
 def csv_download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:

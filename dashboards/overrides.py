@@ -51,7 +51,7 @@ def pending() -> list[dict]:
         found.append(
             {
                 k: record.get(k)
-                for k in ("requested_at", "action", "mission_id", "cell_id", "user", "role", "reason")
+                for k in ("override_id", "requested_at", "action", "mission_id", "cell_id", "user", "role", "reason")
             }
         )
     return found

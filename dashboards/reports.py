@@ -86,15 +86,20 @@ def open_report(title: str, table: str, about: str, key: str) -> Filtered | None
             clauses.append(f"{date_col}::date <= ?")
             params.append(full_day)
     worked = ("where " + " and ".join(clauses)) if clauses else ""
-    widgets = st.columns(4)
-    shown = 0
+    shown, grid = 0, []
+
+    def slot():  # the next place in rows of four, filled row by row so the filters read in order
+        if shown == len(grid):
+            grid.extend(st.columns(4))
+        return grid[shown]
+
     if date_col:
         span = data.query(f"select min({date_col})::date as lo, max({date_col})::date as hi from {table} {worked}",
                           params)
         lo, hi = span["lo"].iat[0], span["hi"].iat[0]
         if pd.notna(lo):
             default_lo = max(lo, hi - timedelta(days=90))
-            picked = widgets[0].date_input("Dates", (default_lo, hi), min_value=lo, max_value=hi, key=f"{key}_dates")
+            picked = slot().date_input("Dates", (default_lo, hi), min_value=lo, max_value=hi, key=f"{key}_dates")
             if isinstance(picked, tuple | list) and len(picked) == 2:
                 clauses.append(f"{date_col}::date between ? and ?")
                 params += list(picked)
@@ -103,7 +108,7 @@ def open_report(title: str, table: str, about: str, key: str) -> Filtered | None
         if column not in columns:
             continue
         values = data.query(f"select distinct {column} as v from {table} where {column} is not null order by 1")
-        picked = widgets[shown % 4].multiselect(label, values["v"], key=f"{key}_{column}")
+        picked = slot().multiselect(label, values["v"], key=f"{key}_{column}")
         shown += 1
         if picked:
             marks, more = data.in_list(picked)
@@ -132,7 +137,7 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
     ids = ["day", "shift_name"] if by_shift else ["day"]
     long = frame.melt(id_vars=ids, var_name="measure", value_name="value")
     chart = (
-        alt.Chart(long, title=None if by_shift else title)  # one title over the panels, not one per panel
+        alt.Chart(long, title=alt.Undefined if by_shift else title)  # one title over the panels, not one per panel
         .mark_line(point=True)
         .encode(
             x=alt.X("day:T", title=None),

@@ -54,10 +54,11 @@ if subject.strip():
     params += [f"%{subject.strip()}%"] * 2
 where = ("where " + " and ".join(clauses)) if clauses else ""
 rows = data.query(
-    f"""select seq, recorded_at, kind, actor, subject, left(payload, 160) as payload_start
+    f"""select seq, recorded_at, kind, actor, subject, payload as payload_start
                       from raw.audit_log {where} order by seq desc limit 1000""",
     params,
 )
+rows["payload_start"] = rows["payload_start"].map(lambda p: data.json_in_words(p, width=160))
 total = data.scalar(f"select count(*) from raw.audit_log {where}", params)
 st.dataframe(rows, hide_index=True, key="audit_table")
 st.caption(f"{len(rows):,} of {total:,} matching records (newest first)")

@@ -53,6 +53,7 @@ if data.has("raw.quarantine"):
                                  where feed = ? order by load_id desc, row_number limit 100""",
             (feed,),
         )
+        examples["record"] = examples["record"].map(data.json_in_words)
         st.dataframe(examples, hide_index=True, key="quarantine_examples")
 else:
     st.info("raw.quarantine is not in the serving snapshot yet.")

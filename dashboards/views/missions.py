@@ -44,11 +44,15 @@ def crime_shares(shares) -> str:
 
 
 def live_shift_index(starts: pd.Series) -> int:
-    """The shift on now (or the next one), else the newest: where overrides still apply."""
+    """The next shift to start (the plan still open to overrides that officers have not been briefed on),
+    else the shift on now, else the newest. `starts` is newest first."""
     config = data.agency_config()
     now = agency_now(config)
-    live = [i for i, t in enumerate(starts)
-            if pd.Timestamp(t).to_pydatetime() + timedelta(minutes=shift_minutes(config, pd.Timestamp(t))) > now]
+    begins = [pd.Timestamp(t).to_pydatetime() for t in starts]
+    upcoming = [i for i, t in enumerate(begins) if t >= now]
+    if upcoming:
+        return upcoming[-1]
+    live = [i for i, t in enumerate(begins) if t + timedelta(minutes=shift_minutes(config, pd.Timestamp(t))) > now]
     return live[-1] if live else 0
 
 user = auth.guard(__file__)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -86,17 +87,36 @@ def charts(at: AppTest) -> list[tuple[dict, pd.DataFrame]]:
     return found
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, bytes]]:
+class Downloads(dict):
     """What the page's download buttons serve: media URL -> (file name, bytes), recorded as AppTest's media
-    storage stores them."""
-    served: dict[str, tuple[str | None, bytes]] = {}
+    storage stores them. A button whose file is made on click (a deferred download) is clicked with `click`:
+    AppTest drops its media manager after each run, so the manager that registered it is kept here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.managers: dict[str, MediaFileManager] = {}
+
+    def click(self, file_id: str) -> str:
+        """Make the deferred file `file_id` as a click does; returns its media URL."""
+        return self.managers[file_id].execute_deferred(file_id)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    served = Downloads()
     store = MemoryMediaFileStorage.load_and_get_id
+    defer = MediaFileManager.add_deferred
 
     def spy(self, path_or_data, mimetype, kind, filename=None):
         file_id = store(self, path_or_data, mimetype, kind, filename)
         served[self.get_url(file_id)] = (filename, self.get_file(file_id).content)
         return file_id
 
+    def spy_deferred(self, *args, **kwargs):
+        file_id = defer(self, *args, **kwargs)
+        served.managers[file_id] = self
+        return file_id
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
     return served

@@ -124,7 +124,7 @@ def test_log_in_and_open_missions_risk_map_and_a_report(app_url, served_tables, 
         page.get_by_role("link", name="Shift report").click()
         page.get_by_role("heading", name="Shift report").wait_for(timeout=30_000)
         chart = page.locator("[data-testid='stVegaLiteChart']").first
-        chart.locator("canvas").first.wait_for(timeout=30_000)
+        chart.locator("canvas, svg.marks").first.wait_for(timeout=30_000)  # Vega draws SVG in Streamlit 1.67
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
         page.locator("[data-testid='stDownloadButton']").first.wait_for(timeout=30_000)
         box = chart.bounding_box()
@@ -175,7 +175,7 @@ def _override(page, action_label: str, reason: str) -> None:
     _settle(page)
     form = page.locator("[data-testid='stForm']")
     form.get_by_text(action_label).click()
-    form.get_by_text("choose a mission of this shift").click()
+    form.get_by_placeholder("choose a mission of this shift").click()  # the selectbox placeholder (1.67)
     page.get_by_role("option").first.click()
     form.get_by_role("textbox", name="Reason").fill(reason)
     form.get_by_role("button", name="Send to the planner").click()
