@@ -28,6 +28,9 @@ def test_vars_come_from_the_agency_config(sample_config: AgencyConfig) -> None:
     from orchestration.defs.dbt import dbt_build_args, dbt_vars
 
     found = dbt_vars(sample_config)
+    # Only directed-patrol tactics count as mission activity; roll call, reports and stops never do.
+    tactics = found.pop("patrol_tactics")
+    assert "foot_patrol" in tactics and not {"roll_call", "report_writing", "traffic_stop"} & set(tactics)
     assert found == {
         "cell_size": 500.0, "shift_start_hours": [6, 14, 22], "windows_days": [7, 28, 91, 364],
         "negatives_per_crime_type": 50000, "negatives_per_positive": 2, "sample_seed": 20161231,
@@ -36,7 +39,7 @@ def test_vars_come_from_the_agency_config(sample_config: AgencyConfig) -> None:
         "crs_units_per_mile": 5279.98944,
     }
     args = dbt_build_args(sample_config)
-    assert args[0] == "build" and json.loads(args[args.index("--vars") + 1]) == found
+    assert args[0] == "build" and json.loads(args[args.index("--vars") + 1]) == {**found, "patrol_tactics": tactics}
 
 
 def test_models_are_keyed_by_schema_and_depend_on_the_raw_assets() -> None:
