@@ -22,6 +22,15 @@ from beatwise.simulate import (
     write_operations,
 )
 
+# The synthetic city's configuration, shown by its place in the project rather than this machine's path.
+synthetic_config = click.option(
+    "--config",
+    "config_file",
+    default=str(paths.PROJECT_ROOT / "config" / "synthetic.yaml"),
+    show_default="config/synthetic.yaml",
+    type=click.Path(exists=True, dir_okay=False),
+)
+
 
 @click.group()
 def simulate() -> None:
@@ -29,13 +38,7 @@ def simulate() -> None:
 
 
 @simulate.command("city")
-@click.option(
-    "--config",
-    "config_file",
-    default=str(paths.PROJECT_ROOT / "config" / "synthetic.yaml"),
-    show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
-)
+@synthetic_config
 @click.option("--incidents", default=100_000, show_default=True, help="about this many incident records")
 @click.option(
     "--start", type=click.DateTime(["%Y-%m-%d"]), help="first day (default: the config's history_start)"
@@ -69,13 +72,7 @@ def city(
 
 
 @simulate.command("operations")
-@click.option(
-    "--config",
-    "config_file",
-    default=str(paths.PROJECT_ROOT / "config" / "synthetic.yaml"),
-    show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
-)
+@synthetic_config
 @click.option(
     "--missions",
     "missions_file",
@@ -164,13 +161,7 @@ def _canonical_calls(cfg: AgencyConfig, path: Path) -> pd.DataFrame:
 
 
 @simulate.command("closed-loop")
-@click.option(
-    "--config",
-    "config_file",
-    default=str(paths.PROJECT_ROOT / "config" / "synthetic.yaml"),
-    show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
-)
+@synthetic_config
 @click.option("--days", default=365, show_default=True, help="days of closed loop after the warm-up")
 @click.option("--seeds", default=10, show_default=True, help="seeds (cities and crime draws) per policy")
 @click.option(
