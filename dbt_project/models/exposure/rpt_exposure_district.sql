@@ -9,38 +9,25 @@ districts as (
     select distinct district from {{ ref('dim_cells') }} where district is not null
 ),
 
-patrol as (
-    select m.district, count(*) as missions, sum(m.planned_minutes) as planned_minutes,
-           sum(m.delivered_minutes) as delivered_minutes,
-           max(case when m.simulated_operations then 1 else 0 end) as simulated
-    from {{ ref('fct_mission_dosage') }} as m
-    inner join {{ ref('dim_shifts') }} as shifts on shifts.shift_start = m.shift_start
-    cross join window_
-    where m.status in ('planned', 'added')
-      and shifts.shift_number between window_.first_shift and window_.last_shift
-    group by m.district
-),
-
-crime as (
-    select cells.district, sum(counts.incident_count) as crime_count
-    from {{ ref('fct_cell_shift_counts') }} as counts
-    inner join {{ ref('dim_cells') }} as cells on cells.cell_id = counts.cell_id
-    cross join window_
-    where counts.shift_number between window_.first_shift and window_.last_shift
-    group by cells.district
+by_district as (
+    select district, cast(sum(missions) as {{ dbt.type_bigint() }}) as missions,
+           sum(planned_minutes) as planned_minutes,
+           sum(delivered_minutes) as delivered_minutes, sum(crime_count) as crime_count,
+           max(case when simulated_operations then 1 else 0 end) as simulated
+    from {{ ref('int_exposure_cells') }}
+    group by district
 ),
 
 joined as (
     select
         districts.district,
-        coalesce(patrol.missions, 0) as missions,
-        cast(coalesce(patrol.planned_minutes, 0) as {{ type_double() }}) as planned_minutes,
-        cast(coalesce(patrol.delivered_minutes, 0) as {{ type_double() }}) as delivered_minutes,
-        cast(coalesce(crime.crime_count, 0) as {{ type_double() }}) as crime_count,
-        coalesce(patrol.simulated, 0) = 1 as simulated_operations
+        coalesce(by_district.missions, 0) as missions,
+        coalesce(by_district.planned_minutes, 0) as planned_minutes,
+        coalesce(by_district.delivered_minutes, 0) as delivered_minutes,
+        coalesce(by_district.crime_count, 0) as crime_count,
+        coalesce(by_district.simulated, 0) = 1 as simulated_operations
     from districts
-    left join patrol on patrol.district = districts.district
-    left join crime on crime.district = districts.district
+    left join by_district on by_district.district = districts.district
 )
 
 select

@@ -31,35 +31,16 @@ ranked as (
     from risk
 ),
 
-patrol as (
-    select m.cell_id, sum(m.delivered_minutes) as delivered_minutes, count(*) as missions
-    from {{ ref('fct_mission_dosage') }} as m
-    inner join {{ ref('dim_shifts') }} as shifts on shifts.shift_start = m.shift_start
-    cross join window_
-    where m.status in ('planned', 'added')
-      and shifts.shift_number between window_.first_shift and window_.last_shift
-    group by m.cell_id
-),
-
-crime as (
-    select counts.cell_id, sum(counts.incident_count) as crime_count
-    from {{ ref('fct_cell_shift_counts') }} as counts
-    cross join window_
-    where counts.shift_number between window_.first_shift and window_.last_shift
-    group by counts.cell_id
-),
-
 deciles as (
     select
         ranked.risk_decile,
         count(*) as cells,
         avg(ranked.mean_priority) as mean_priority,
-        sum(coalesce(patrol.missions, 0)) as missions,
-        cast(sum(coalesce(patrol.delivered_minutes, 0)) as {{ type_double() }}) as delivered_minutes,
-        cast(sum(coalesce(crime.crime_count, 0)) as {{ type_double() }}) as crime_count
+        cast(sum(coalesce(exposure.missions, 0)) as {{ dbt.type_bigint() }}) as missions,
+        sum(coalesce(exposure.delivered_minutes, 0)) as delivered_minutes,
+        sum(coalesce(exposure.crime_count, 0)) as crime_count
     from ranked
-    left join patrol on patrol.cell_id = ranked.cell_id
-    left join crime on crime.cell_id = ranked.cell_id
+    left join {{ ref('int_exposure_cells') }} as exposure on exposure.cell_id = ranked.cell_id
     group by ranked.risk_decile
 )
 
