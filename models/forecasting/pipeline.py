@@ -53,7 +53,7 @@ def mart_training_frame(
     con: duckdb.DuckDBPyConnection, config: AgencyConfig, crime_type: str, first: date, last: date
 ) -> pd.DataFrame:
     """Training rows of one crime type from `marts.fct_training_set`, shifts within [first, last]."""
-    names = feature_names(config.forecasting.windows_days)
+    names = feature_names(config)
     columns = ", ".join(f"cast({c} as double) as {c}" for c in names)
     frame = con.execute(
         f"""select {columns}, cast(incident_count as double) as incident_count,
@@ -186,7 +186,7 @@ def champion_forecasters(
             model.booster = mlflow.lightgbm.load_model(uri)
             model.features = model.booster.feature_name()
             model._config = config
-            names = feature_names(config.forecasting.windows_days)
+            names = feature_names(config)
             model._columns = [names.index(f) for f in model.features]
             out[t] = (model, version)
         else:

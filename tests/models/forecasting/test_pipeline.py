@@ -85,7 +85,7 @@ def test_in_memory_features_equal_the_dbt_feature_mart(warehouse, sample_config)
         history, calendar = load_history(con, sample_config)
         write_scoring_shifts(con, sample_config, shift)
         mart = con.execute("select * from marts.fct_scoring_features").df()
-    names = feature_names(sample_config.forecasting.windows_days)
+    names = feature_names(sample_config)
     assert set(names) <= set(mart.columns)
     for crime_type in sample_config.modelled_crime_types():
         rows = mart[mart["crime_type"] == crime_type].set_index("cell_id").reindex(history.cells["cell_id"])
@@ -102,7 +102,7 @@ def test_in_memory_features_equal_the_dbt_feature_mart(warehouse, sample_config)
 def test_in_memory_training_rows_equal_the_dbt_training_set(warehouse, sample_config):
     """`rows_matrix` (the gate's backtest and the forecast command train on it) computes every training row
     of fct_training_set exactly, signal offences included."""
-    names = feature_names(sample_config.forecasting.windows_days)
+    names = feature_names(sample_config)
     with duckdb.connect(str(warehouse)) as con:
         history, calendar = load_history(con, sample_config)
         mart = con.execute("select * from marts.fct_training_set").df()
@@ -156,4 +156,4 @@ def test_train_gate_register_and_score_the_next_shift(warehouse, small_config):
         robbery = con.execute("select * from forecast.risk_surfaces where crime_type = 'robbery'").df()
         explained = con.execute("select * from forecast.risk_drivers where crime_type = 'robbery'").df()
     assert set(robbery["method"]) == {"lightgbm_poisson"} and (robbery["expected_count"] > 0).all()
-    assert len(explained) == 3 * cells and set(explained["feature"]) <= set(feature_names([7, 28, 91, 364]))
+    assert len(explained) == 3 * cells and set(explained["feature"]) <= set(feature_names(small_config))
