@@ -81,7 +81,7 @@ def feed_signal_events(config: AgencyConfig, feed: str) -> pd.DataFrame:
     for path in config.feed_files(feed):
         if not path.exists():
             raise FileNotFoundError(f"{feed} file not found: {path}")
-        mapped = read_mapped(config, feed, path, fields=[key, contract.event_time, "x", "y"])
+        mapped = read_mapped(config, feed, path)
         frame = mapped.frame.drop(index=mapped.rejections.rows)
         frame = frame[frame[contract.event_time].notna() & frame["x"].notna() & frame["y"].notna()]
         col, row, missing = cell_index(frame["x"].to_numpy(), frame["y"].to_numpy(), config.grid.cell_size)
