@@ -7,8 +7,9 @@ over 28 and 364 days, the crime type in the cell and its neighbourhood over 364 
 in the same shift of the day as the shift forecast (a place's time-of-day profile), the config's signal
 offences (community-reported, not modelled) in the cell and its neighbourhood over the same windows as the
 crime type's own counts, and likewise the records of the reporting feeds the agency has (calls for service,
-gunfire detections: `signal_series`), shift of the day, day of week, month, holiday, scheduled events that day, and the previous day's weather, and the cell's
-environment (bars, land use, venues; static). Everything is computed from events strictly before the shift start.
+gunfire detections: `signal_series`), shift of the day, day of week, month, holiday, scheduled events that
+day, and the previous day's weather, and the cell's environment (bars, land use, venues; static).
+Everything is computed from events strictly before the shift start.
 
 This is the in-memory twin of the dbt macro `shift_features` (dbt_project/macros/shift_features.sql),
 used where a warehouse round trip per shift would be too slow (the forecast command, backtests): the

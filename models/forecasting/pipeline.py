@@ -30,7 +30,6 @@ from models.forecasting.features import Calendar, feature_names, load_calendar
 from models.forecasting.gbm import GradientBoostedPoisson, training_window
 from models.forecasting.history import EventHistory, to_minutes
 from models.forecasting.shifts import next_shift
-from models.forecasting.tuning import GRID, save_choice, serving_settings, tune, tuned_record
 from models.forecasting.surfaces import (
     keep_scoring_run,
     replace_rows,
@@ -39,6 +38,7 @@ from models.forecasting.surfaces import (
     surface_frame,
     top_drivers,
 )
+from models.forecasting.tuning import GRID, save_choice, serving_settings, tune, tuned_record
 
 
 def load_history(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> tuple[EventHistory, Calendar]:
