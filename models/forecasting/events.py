@@ -7,7 +7,8 @@ and matched to crime types by the one rule (`beatwise.policy.offence_rules` / `m
 dbt's int_incidents applies too. With `signal`, incidents of the config's signal offences that no crime type
 claims come too, as events of the crime type SIGNAL, and the records of the reporting feeds the agency has
 (calls for service, gunfire detections; features.signal_series) as events of their FEED_SIGNALS series
-(features count them; nothing models them).
+(features count them; nothing models them). A crime type whose source is such a feed (gunfire:
+`source: gunfire_detections`) has that feed's records as its events.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ def read_incident_files(
         })[~missing])
     if signal:
         frames += [feed_signal_events(config, feed) for feed in signal_feeds(config)]
+    for name, crime_type in config.crime_types.items():  # a crime type with a feed of its own (gunfire)
+        if crime_type.source != "incidents" and crime_type.source in config.feeds:
+            frames.append(feed_signal_events(config, crime_type.source).assign(crime_type=name))
     events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*EVENT_COLUMNS, "id"])
     events = events[events["crime_type"].notna()]
     # The same incident may appear in several files (overlapping extracts): keep it once per crime type.
@@ -100,14 +104,20 @@ def read_warehouse_events(con: duckdb.DuckDBPyConnection, signal: bool = False) 
         "from intermediate.int_incidents where cell_col is not null and "
         + ("(crime_type is not null or signal_offence is not null)" if signal else "crime_type is not null")
     ).df()
+    # A crime type with a feed of its own (gunfire from the detections) counts its records, as
+    # fct_cell_shift_counts does.
+    frames = [events, con.execute(
+        "select t.crime_type, f.cell_col, f.cell_row, f.occurred_at from intermediate.int_feed_signals as f "
+        "inner join raw.crime_types as t on t.source = f.feed"
+    ).df()]
     if signal:
         series = ", ".join(f"('{feed}', '{name}')" for feed, name in FEED_SIGNALS.items())
-        feeds = con.execute(
+        frames.append(con.execute(
             f"select s.name as crime_type, f.cell_col, f.cell_row, f.occurred_at "
             f"from intermediate.int_feed_signals as f inner join (values {series}) as s(feed, name) "
             "on s.feed = f.feed"
-        ).df()
-        events = pd.concat([events, feeds], ignore_index=True)
+        ).df())
+    events = pd.concat(frames, ignore_index=True)
     return _ordered(events)
 
 
