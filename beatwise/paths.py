@@ -58,6 +58,11 @@ def closed_loop_result(slug: str) -> Path:
     return _sub("closed_loop") / f"{slug}.json"
 
 
+def tuned_settings(slug: str) -> Path:
+    """The forecasting settings the last `tune` job chose for an agency (read by its next training)."""
+    return _sub("tuning") / f"{slug}.json"
+
+
 def _sub(name: str) -> Path:
     path = home() / name
     path.mkdir(parents=True, exist_ok=True)

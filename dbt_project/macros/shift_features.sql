@@ -18,7 +18,9 @@
   Same-shift counts (events in the same shift of the day as the request) use a second family of series,
   one per crime type, cell and shift of the day (same_shift_key), fed by the same events and 3x3 spread.
   Signal offences (int_incidents.signal_offence: community-reported, never modelled) are one more series
-  per cell (type number 0), with the same 3x3 spread and the crime types' own windows.
+  per cell (type number 0), with the same 3x3 spread and the crime types' own windows; so is each reporting
+  feed of var('signal_feeds') (calls for service, gunfire detections: int_feed_signals), type number 1001 on.
+  Their running totals share the 21-bit packing: a 3x3 block stays below 2^21 records over the history.
 -#}
 {% macro shift_features(requests, passthrough=[]) -%}
 {%- set windows = var('windows_days') | map('int') | sort -%}
@@ -29,6 +31,12 @@
 {%- set pivot_windows = (query_windows + same_shift_windows) | unique | list -%}
 {%- set per_day = var('shift_start_hours') | length -%}
 {%- set longest = (windows + all_type_windows + same_shift_windows) | max -%}
+{%- set feed_names = {'calls_for_service': 'calls', 'gunfire_detections': 'detections'} -%}
+{%- set signals = [{'name': 'signal', 'number': 0}] -%}
+{%- for feed in var('signal_feeds', []) -%}
+{%- do signals.append({'name': feed_names[feed], 'number': 1001 + loop.index0, 'feed': feed}) -%}
+{%- endfor %}
+-- depends_on: {{ ref('int_feed_signals') }}
 
 with requests as (
     select
@@ -83,6 +91,20 @@ signal_in_range as (
     where signal_events.shift_number >= bounds.first_shift and signal_events.shift_number < bounds.last_shift
     group by signal_events.cell_col, signal_events.cell_row, signal_events.shift_number
 ),
+{%- for signal in signals[1:] %}
+
+{{ signal.name }}_in_range as (
+    select records.cell_col, records.cell_row, records.shift_number, count(*) as incident_count
+    from (
+        select cell_col, cell_row, {{ shift_number('shift_start') }} as shift_number
+        from {{ ref('int_feed_signals') }}
+        where feed = '{{ signal.feed }}'
+    ) as records
+    cross join bounds
+    where records.shift_number >= bounds.first_shift and records.shift_number < bounds.last_shift
+    group by records.cell_col, records.cell_row, records.shift_number
+),
+{%- endfor %}
 
 keyed_requests as (
     select
@@ -90,7 +112,10 @@ keyed_requests as (
         {{ series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row') }} as series_key,
         {{ same_shift_key(series_key('numbers.type_number', 'requests.cell_col', 'requests.cell_row'),
                           'requests.shift_number') }} as same_shift_series_key,
-        {{ series_key('0', 'requests.cell_col', 'requests.cell_row') }} as signal_series_key
+        {%- for signal in signals %}
+        {{ series_key(signal.number, 'requests.cell_col', 'requests.cell_row') }} as {{ signal.name }}_series_key
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
     from requests
     inner join crime_type_numbers as numbers on numbers.crime_type = requests.crime_type
 ),
@@ -179,23 +204,25 @@ points as (
     from keyed_requests as r
     cross join same_shift_query_windows as w
 
-    -- Signal offences in the signal series of their cell and the 8 around it.
+    -- Signal offences and feed records in their signal's series of their cell and the 8 around it.
+    {%- for signal in signals %}
     union all
     select
-        {{ series_key('0', 'e.cell_col + o.d_col', 'e.cell_row + o.d_row') }},
+        {{ series_key(signal.number, 'e.cell_col + o.d_col', 'e.cell_row + o.d_row') }},
         2 * e.shift_number + 1,
         0,
         {{ pack_counts('case when o.d_col = 0 and o.d_row = 0 then e.incident_count else 0 end',
                        'e.incident_count', '0') }},
         cast(null as {{ dbt.type_timestamp() }}), null, null
-    from signal_in_range as e
+    from {{ signal.name }}_in_range as e
     cross join neighbour_offsets as o
 
     union all
-    select r.signal_series_key, 2 * (r.shift_number - w.window_days * {{ per_day }}), 0,
+    select r.{{ signal.name }}_series_key, 2 * (r.shift_number - w.window_days * {{ per_day }}), 0,
            {{ pack_counts('0', '0', '0') }}, cast(null as {{ dbt.type_timestamp() }}), w.window_days, r.shift_number
-    from (select distinct signal_series_key, shift_number from keyed_requests) as r
+    from (select distinct {{ signal.name }}_series_key, shift_number from keyed_requests) as r
     cross join signal_query_windows as w
+    {%- endfor %}
 ),
 
 -- One sort and one running sum per series, the three counts packed in one integer (see pack_counts).
@@ -265,9 +292,11 @@ select
     coalesce(same_shift.n_cell_{{ w }}d, 0) as n_cell_same_shift_{{ w }}d,
     coalesce(same_shift.n_nbhd_{{ w }}d, 0) as n_nbhd_same_shift_{{ w }}d,
     {%- endfor %}
+    {%- for signal in signals %}
     {%- for name in ['cell', 'nbhd'] %}
     {%- for w in windows %}
-    coalesce(signal_features.n_{{ name }}_{{ w }}d, 0) as n_signal_{{ name }}_{{ w }}d,
+    coalesce({{ signal.name }}_features.n_{{ name }}_{{ w }}d, 0) as n_{{ signal.name }}_{{ name }}_{{ w }}d,
+    {%- endfor %}
     {%- endfor %}
     {%- endfor %}
     shifts.shift_of_day,
@@ -286,8 +315,11 @@ left join features
     on features.series_key = r.series_key and features.request_shift = r.shift_number
 left join features as same_shift
     on same_shift.series_key = r.same_shift_series_key and same_shift.request_shift = r.shift_number
-left join features as signal_features
-    on signal_features.series_key = r.signal_series_key and signal_features.request_shift = r.shift_number
+{%- for signal in signals %}
+left join features as {{ signal.name }}_features
+    on {{ signal.name }}_features.series_key = r.{{ signal.name }}_series_key
+    and {{ signal.name }}_features.request_shift = r.shift_number
+{%- endfor %}
 left join last_events
     on last_events.series_key = r.series_key
     and last_events.cell_before = {{ unpack_count('features.packed_0d', 'cell') }}

@@ -6,9 +6,10 @@ start, days since the cell's last event (missing when there is none), all modell
 over 28 and 364 days, the crime type in the cell and its neighbourhood over 364 days counting only events
 in the same shift of the day as the shift forecast (a place's time-of-day profile), the config's signal
 offences (community-reported, not modelled) in the cell and its neighbourhood over the same windows as the
-crime type's own counts, shift of the day, day
-of week, month, holiday, scheduled events that day, and the previous day's weather, and the cell's
-environment (bars, land use, venues; static). Everything is computed from events strictly before the shift start.
+crime type's own counts, and likewise the records of the reporting feeds the agency has (calls for service,
+gunfire detections: `signal_series`), shift of the day, day of week, month, holiday, scheduled events that
+day, and the previous day's weather, and the cell's environment (bars, land use, venues; static).
+Everything is computed from events strictly before the shift start.
 
 This is the in-memory twin of the dbt macro `shift_features` (dbt_project/macros/shift_features.sql),
 used where a warehouse round trip per shift would be too slow (the forecast command, backtests): the
@@ -30,7 +31,7 @@ from beatwise.contracts import CONTRACTS
 from beatwise.geography.calendar import holiday_calendar
 from beatwise.ingest import read_mapped
 from models.forecasting.cells import ENVIRONMENT
-from models.forecasting.history import ALL, MINUTES_PER_DAY, SIGNAL, EventHistory, to_minutes
+from models.forecasting.history import ALL, FEED_SIGNALS, MINUTES_PER_DAY, SIGNAL, EventHistory, to_minutes
 from models.forecasting.shifts import shift_of_day
 
 WEATHER = ("precipitation", "snowfall", "temperature_max")
@@ -79,14 +80,33 @@ def load_calendar(config: AgencyConfig) -> Calendar:
     return calendar
 
 
-def feature_names(windows: list[int]) -> list[str]:
+def signal_series(config: AgencyConfig) -> list[tuple[str, str]]:
+    """(feature prefix, history series) of the counts that inform every crime type without being modelled:
+    the signal offences, then each reporting feed (calls for service, gunfire detections) the config declares
+    with files. A feed counts only where the agency has it: its columns exist only then."""
+    feeds = [
+        (f"n_{series.strip('_')}", series)
+        for feed, series in FEED_SIGNALS.items()
+        if feed in config.feeds and config.feeds[feed].files  # type: ignore[index]
+    ]
+    return [("n_signal", SIGNAL), *feeds]
+
+
+def signal_feeds(config: AgencyConfig) -> list[str]:
+    """The reporting feeds whose records are features for this agency (the dbt var `signal_feeds`)."""
+    series = {s for _, s in signal_series(config)}
+    return [feed for feed, s in FEED_SIGNALS.items() if s in series]
+
+
+def feature_names(config: AgencyConfig) -> list[str]:
+    windows = config.forecasting.windows_days
     return [
         *(f"n_cell_{w}d" for w in windows),
         *(f"n_nbhd_{w}d" for w in windows),
         "days_since_last",
         *(f"n_all_cell_{w}d" for w in ALL_TYPES_WINDOWS),
         *(f"n_{part}_same_shift_{w}d" for w in SAME_SHIFT_WINDOWS for part in ("cell", "nbhd")),
-        *(f"n_signal_{part}_{w}d" for part in ("cell", "nbhd") for w in windows),
+        *(f"{prefix}_{part}_{w}d" for prefix, _ in signal_series(config) for part in ("cell", "nbhd") for w in windows),
         "shift_of_day",
         "day_of_week",
         "month",
@@ -115,7 +135,7 @@ def shift_matrix(
     windows = config.forecasting.windows_days
     cells = history.cell_index if rows is None else history.cell_index[rows]
     n_windows = len(windows)
-    out = np.empty((len(cells), len(feature_names(windows))))
+    out = np.empty((len(cells), len(feature_names(config))))
     for i, w in enumerate(windows):
         counts = history.counts(crime_type, start - w * MINUTES_PER_DAY, start)
         out[:, i] = counts[cells]
@@ -136,13 +156,14 @@ def shift_matrix(
         out[:, col + 1] = counts[cells]
         out[:, col + 2] = history.grid.block_sum(counts, cells)
         col += 2
-    for i, w in enumerate(windows):
-        key = f"n_signal_{w}d"
-        if key not in pooled:
-            pooled[key] = history.counts(SIGNAL, start - w * MINUTES_PER_DAY, start)
-        out[:, col + 1 + i] = pooled[key][cells]
-        out[:, col + 1 + n_windows + i] = history.grid.block_sum(pooled[key], cells)
-    col += 2 * n_windows
+    for prefix, series in signal_series(config):
+        for i, w in enumerate(windows):
+            key = f"{prefix}_{w}d"
+            if key not in pooled:
+                pooled[key] = history.counts(series, start - w * MINUTES_PER_DAY, start)
+            out[:, col + 1 + i] = pooled[key][cells]
+            out[:, col + 1 + n_windows + i] = history.grid.block_sum(pooled[key], cells)
+        col += 2 * n_windows
     constant = _shift_constants(config, calendar, shift_start)
     col += 1
     out[:, col : col + len(constant)] = constant
@@ -166,7 +187,7 @@ def rows_matrix(
     starts = np.array([to_minutes(s) for s in shift_starts], dtype=np.int64)[shift_of_row]
     cells = history.cell_index[rows].astype(np.int64)
     n_windows = len(windows)
-    out = np.empty((len(cells), len(feature_names(windows))))
+    out = np.empty((len(cells), len(feature_names(config))))
     for i, w in enumerate(windows):
         begin = starts - w * MINUTES_PER_DAY
         out[:, i] = history.counts_at(crime_type, cells, begin, starts)
@@ -186,11 +207,12 @@ def rows_matrix(
             out[mine, col + 1] = history.counts_at(series, cells[mine], begin[mine], starts[mine])
             out[mine, col + 2] = history.block_counts_at(series, cells[mine], begin[mine], starts[mine])
         col += 2
-    for i, w in enumerate(windows):
-        begin = starts - w * MINUTES_PER_DAY
-        out[:, col + 1 + i] = history.counts_at(SIGNAL, cells, begin, starts)
-        out[:, col + 1 + n_windows + i] = history.block_counts_at(SIGNAL, cells, begin, starts)
-    col += 2 * n_windows
+    for _, series in signal_series(config):
+        for i, w in enumerate(windows):
+            begin = starts - w * MINUTES_PER_DAY
+            out[:, col + 1 + i] = history.counts_at(series, cells, begin, starts)
+            out[:, col + 1 + n_windows + i] = history.block_counts_at(series, cells, begin, starts)
+        col += 2 * n_windows
     constants = np.array([_shift_constants(config, calendar, s) for s in shift_starts])
     col += 1
     out[:, col : col + constants.shape[1]] = constants[shift_of_row]
@@ -218,4 +240,4 @@ def shift_features(
 ) -> pd.DataFrame:
     """`shift_matrix` as a frame with the feature names (one row per selected jurisdiction cell)."""
     matrix = shift_matrix(history, config, calendar, crime_type, shift_start, pooled, rows)
-    return pd.DataFrame(matrix, columns=feature_names(config.forecasting.windows_days))
+    return pd.DataFrame(matrix, columns=feature_names(config))

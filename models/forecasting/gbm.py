@@ -81,7 +81,7 @@ def training_frames(
     n_cells = len(history.cells)
     position = np.full(history.grid.size, -1, dtype=np.int64)
     position[history.cell_index] = np.arange(n_cells)
-    names = [*feature_names(config.forecasting.windows_days), "incident_count", "sample_weight"]
+    names = [*feature_names(config), "incident_count", "sample_weight"]
     frames = {}
     for j, t in enumerate(crime_types):
         times, where = history.window(t, int(starts[0]), int(ends[-1]))
@@ -174,7 +174,7 @@ class GradientBoostedPoisson(Forecaster):
         self, frame: pd.DataFrame, config: AgencyConfig, keep_frame: bool = False
     ) -> GradientBoostedPoisson:
         """Train on a prepared frame (features, `incident_count`, `sample_weight`); keep it if asked."""
-        self.features = [c for c in feature_names(config.forecasting.windows_days) if c in frame.columns]
+        self.features = [c for c in feature_names(config) if c in frame.columns]
         positives = int((frame["incident_count"] > 0).sum())
         self.lgb_params = lightgbm_params(positives, self.seed, self.settings)
         data = lgb.Dataset(
@@ -188,7 +188,7 @@ class GradientBoostedPoisson(Forecaster):
         self.training_rows = len(frame)
         self.training_frame = frame if keep_frame else None
         self._config = config
-        names = feature_names(config.forecasting.windows_days)
+        names = feature_names(config)
         self._columns = [names.index(f) for f in self.features]
         return self
 

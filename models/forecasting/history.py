@@ -20,6 +20,9 @@ from models.forecasting.cells import ENVIRONMENT
 
 ALL = "_all"  # the pooled history of every modelled crime type
 SIGNAL = "_signal"  # the config's signal offences: community-reported, counted as features, never modelled
+# Records of the agency's other reporting feeds, counted as features where the config declares the feed.
+FEED_SIGNALS = {"calls_for_service": "_calls", "gunfire_detections": "_detections"}
+NOT_MODELLED = frozenset({SIGNAL, *FEED_SIGNALS.values()})  # series that features count and nothing models
 MINUTES_PER_DAY = 1440
 
 
@@ -111,12 +114,13 @@ class EventHistory:
         kinds = events["crime_type"].to_numpy()
         keep = index >= 0
         # Crime types named but without events get an empty history (their forecasts are all baseline floors).
-        self.crime_types = sorted((set(kinds) | set(crime_types)) - {SIGNAL})
+        self.crime_types = sorted((set(kinds) | set(crime_types)) - NOT_MODELLED)
         self._times: dict[str, np.ndarray] = {}
         self._where: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
-        for crime_type in [*self.crime_types, ALL, SIGNAL]:
-            mask = keep & (kinds != SIGNAL) if crime_type == ALL else keep & (kinds == crime_type)
+        modelled = ~np.isin(kinds, list(NOT_MODELLED))
+        for crime_type in [*self.crime_types, ALL, *sorted(NOT_MODELLED)]:
+            mask = keep & modelled if crime_type == ALL else keep & (kinds == crime_type)
             order = np.argsort(minutes[mask], kind="stable")
             self._times[crime_type] = minutes[mask][order]
             self._where[crime_type] = index[mask][order].astype(np.int64)

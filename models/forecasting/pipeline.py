@@ -38,6 +38,7 @@ from models.forecasting.surfaces import (
     surface_frame,
     top_drivers,
 )
+from models.forecasting.tuning import GRID, save_choice, serving_settings, tune, tuned_record
 
 
 def load_history(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> tuple[EventHistory, Calendar]:
@@ -53,7 +54,7 @@ def mart_training_frame(
     con: duckdb.DuckDBPyConnection, config: AgencyConfig, crime_type: str, first: date, last: date
 ) -> pd.DataFrame:
     """Training rows of one crime type from `marts.fct_training_set`, shifts within [first, last]."""
-    names = feature_names(config.forecasting.windows_days)
+    names = feature_names(config)
     columns = ", ".join(f"cast({c} as double) as {c}" for c in names)
     frame = con.execute(
         f"""select {columns}, cast(incident_count as double) as incident_count,
@@ -68,11 +69,11 @@ def mart_training_frame(
     return frame
 
 
-def mart_trainer(con, config: AgencyConfig, history: EventHistory, calendar: Calendar):
+def mart_trainer(con, config: AgencyConfig, history: EventHistory, calendar: Calendar, settings: dict | None = None):
     def train(crime_types: Sequence[str], train_until: date) -> dict[str, GradientBoostedPoisson]:
         first, last = training_window(history, config, train_until)
         return {
-            t: GradientBoostedPoisson(t, calendar, config.forecasting.seed).fit_frame(
+            t: GradientBoostedPoisson(t, calendar, config.forecasting.seed, settings=settings).fit_frame(
                 mart_training_frame(con, config, t, first, last), config, keep_frame=True
             )
             for t in crime_types
@@ -105,12 +106,14 @@ def write_backtest_metrics(con: duckdb.DuckDBPyConnection, backtest: Backtest) -
 def train_and_register(
     con: duckdb.DuckDBPyConnection, config: AgencyConfig, trainer=None
 ) -> tuple[Backtest, dict[str, dict]]:
-    """Backtest every method over the config's backtest window, log to MLflow, gate the champions."""
+    """Backtest every method over the config's backtest window, log to MLflow, gate the champions; the
+    models train with the settings the agency's last tuning chose (tuning.serving_settings)."""
+    config, settings = serving_settings(config)
     history, calendar = load_history(con, config)
     end = last_data_day(history, config)
     origin = end - timedelta(days=config.forecasting.backtest_days - 1)
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
-    trainer = trainer or mart_trainer(con, config, history, calendar)
+    trainer = trainer or mart_trainer(con, config, history, calendar, settings)
     backtest = run_backtest(
         history, config, crime_types, [origin], end, trainer, config.forecasting.backtest_every_days,
         blend=False,  # the registry serves single forecasters: a blend is weighed in the bench and the command
@@ -132,6 +135,7 @@ def train_and_register(
             "runs": runs,
         }
     record = training_record(config, registered)
+    record["tuned"] = tuned_record(config) or {"setting": {}, "note": "never tuned: the defaults"}
     audit.append(con, "training", "forecast", tracking.experiment_name(config), record)
     return backtest, registered
 
@@ -142,15 +146,18 @@ def rolling_origins(end: date, days: int, folds: int) -> list[date]:
     return [first + timedelta(days=i * days // folds) for i in range(folds)]
 
 
-def tune_settings(con: duckdb.DuckDBPyConnection, config: AgencyConfig, budget_seconds: float, folds: int = 2):
-    """The tuning search (models/forecasting/tuning.py) on the warehouse's history, over rolling folds."""
-    from models.forecasting.tuning import tune
-
+def tune_settings(con: duckdb.DuckDBPyConnection, config: AgencyConfig, budget_seconds: float, folds: int = 2,
+                  grid: Sequence[dict] = GRID):
+    """The tuning search (models/forecasting/tuning.py) on the warehouse's history, over rolling folds; the
+    choice is recorded (MLflow, the agency's state file) for the next training, and in the audit log."""
     history, calendar = load_history(con, config)
     end = last_data_day(history, config)
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
     origins = rolling_origins(end, config.forecasting.backtest_days, folds)
-    return tune(history, config, calendar, crime_types, origins, end, budget_seconds=budget_seconds)
+    tuning = tune(history, config, calendar, crime_types, origins, end, grid, budget_seconds=budget_seconds)
+    record = save_choice(config, tuning)
+    audit.append(con, "tuning", "forecast", tracking.experiment_name(config), record)
+    return tuning
 
 
 def training_record(config: AgencyConfig, registered: Mapping[str, dict]) -> dict:
@@ -186,7 +193,7 @@ def champion_forecasters(
             model.booster = mlflow.lightgbm.load_model(uri)
             model.features = model.booster.feature_name()
             model._config = config
-            names = feature_names(config.forecasting.windows_days)
+            names = feature_names(config)
             model._columns = [names.index(f) for f in model.features]
             out[t] = (model, version)
         else:
@@ -242,6 +249,7 @@ def score_shift(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> dict:
     if len(shifts) != 1:
         raise ValueError(f"raw.scoring_shifts must hold exactly one shift to score, not {len(shifts)}")
     shift_start = pd.Timestamp(shifts[0]).to_pydatetime()
+    config = serving_settings(config)[0]  # the feature windows the champions were trained on
     history, calendar = load_history(con, config)
     crime_types = [t for t in config.modelled_crime_types() if t in history.crime_types]
     refuse_look_ahead(config, crime_types, shift_start)

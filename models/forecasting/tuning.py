@@ -5,10 +5,15 @@ Settings are tried in a fixed order (the defaults first); each is scored by the 
 time budget only stops the search from starting another setting: what was tried is decided by the order,
 and the choice among the tried ones by the score (ties: the earlier), so the same seed and budget give the
 same choice on the same machine. Each setting is an MLflow run of the agency's experiment.
+
+The choice is served: `save_choice` records it (an MLflow run tagged `tuning_choice`, and the state file
+paths.tuned_settings under the agency's home), and the next training reads it back with `serving_settings`
+(windows into the config, the rest into LightGBM), so a city is served its own settings, not the defaults.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +22,7 @@ from datetime import date
 import mlflow
 import pandas as pd
 
+from beatwise import paths
 from beatwise.config.schema import AgencyConfig
 from models.forecasting import tracking
 from models.forecasting.champion import CANDIDATE
@@ -36,6 +42,7 @@ GRID: tuple[dict, ...] = (
     {"lambda_l2": 20.0, "min_child_samples": 300},
 )
 BUDGET_SECONDS = 1800.0
+SETTING_KEYS = frozenset({"rounds", "learning_rate", "num_leaves", "lambda_l2", "min_child_samples", "windows_days"})
 
 
 @dataclass
@@ -95,3 +102,48 @@ def _log(config: AgencyConfig, setting: dict, score: float, seconds: float) -> N
         mlflow.set_tag("kind", "tuning")
         mlflow.log_params({"rounds": ROUNDS, **{k: str(v) for k, v in setting.items()}})
         mlflow.log_metrics({"harm_capture_1": score, "seconds": seconds})
+
+
+def save_choice(config: AgencyConfig, tuning: Tuning, log: bool = True) -> dict:
+    """Record the chosen setting as what this agency's next training uses: an MLflow run and the state file."""
+    best = tuning.table.loc[tuning.table["setting"].map(lambda s: s == tuning.chosen)].iloc[0]
+    record = {
+        "agency": config.agency.slug,
+        "setting": tuning.chosen,
+        "harm_capture_1": float(best["harm_capture_1"]),
+        "tried": len(tuning.table),
+        "skipped": len(tuning.skipped),
+        "mlflow_run_id": "",
+    }
+    if log:
+        tracking.use_experiment(config)
+        with mlflow.start_run(run_name="tuning_choice") as run:
+            mlflow.set_tag("kind", "tuning_choice")
+            mlflow.log_params({k: str(v) for k, v in tuning.chosen.items()} or {"setting": "defaults"})
+            mlflow.log_metric("harm_capture_1", record["harm_capture_1"])
+            record["mlflow_run_id"] = run.info.run_id
+    path = paths.tuned_settings(config.agency.slug)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    return record
+
+
+def tuned_record(config: AgencyConfig) -> dict | None:
+    """The last recorded choice of this agency (None before its first tuning)."""
+    path = paths.tuned_settings(config.agency.slug)
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not a tuning record ({error}); run the tune job again or delete it") from error
+    unknown = set(record.get("setting", {})) - SETTING_KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown setting {sorted(unknown)}; known: {sorted(SETTING_KEYS)}")
+    return record
+
+
+def serving_settings(config: AgencyConfig) -> tuple[AgencyConfig, dict]:
+    """The config (with the tuned windows) and LightGBM settings this agency trains and serves with."""
+    record = tuned_record(config)
+    setting = record["setting"] if record else {}
+    return configured(config, setting), {k: v for k, v in setting.items() if k != "windows_days"}

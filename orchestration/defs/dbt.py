@@ -28,6 +28,8 @@ from beatwise import paths
 from beatwise.config import AgencyConfig
 from beatwise.config.units import metres_per_unit
 from beatwise.raw_layer import export_raw_layer
+from models.forecasting.features import signal_feeds
+from models.forecasting.tuning import serving_settings
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
 DBT_PROJECT_DIR = paths.PROJECT_ROOT / "dbt_project"
@@ -63,7 +65,10 @@ def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
     return {
         "cell_size": config.grid.cell_size,
         "shift_start_hours": config.shift_start_hours,
-        "windows_days": list(config.forecasting.windows_days),
+        # The feature windows the agency's last tuning chose (models/forecasting/tuning.py), else the config's.
+        "windows_days": list(serving_settings(config)[0].forecasting.windows_days),
+        # The reporting feeds (calls for service, gunfire detections) whose records are features here.
+        "signal_feeds": signal_feeds(config),
         "negatives_per_crime_type": config.forecasting.negatives_per_crime_type,
         "negatives_per_positive": config.forecasting.negatives_per_positive,
         "sample_seed": config.forecasting.seed,

@@ -12,7 +12,12 @@ from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseRes
 GROUP = "ingest"
 # Incidents are checked against the jurisdiction's cells and counted against the offence code lookup.
 # A missing district is filled from the beat in raw.beats.
-UPSTREAM = {"incidents": [["raw", "cells"], ["raw", "offence_codes"], ["raw", "beats"]]}
+# Calls for service and gunfire detections (features of the forecast) are checked against the cells too.
+UPSTREAM = {
+    "incidents": [["raw", "cells"], ["raw", "offence_codes"], ["raw", "beats"]],
+    "calls_for_service": [["raw", "cells"]],
+    "gunfire_detections": [["raw", "cells"]],
+}
 
 
 def _feed_asset(feed: str) -> dg.AssetsDefinition:

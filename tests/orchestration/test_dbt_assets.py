@@ -33,6 +33,7 @@ def test_vars_come_from_the_agency_config(sample_config: AgencyConfig) -> None:
     assert "foot_patrol" in tactics and not {"roll_call", "report_writing", "traffic_stop"} & set(tactics)
     assert found == {
         "cell_size": 500.0, "shift_start_hours": [6, 14, 22], "windows_days": [7, 28, 91, 364],
+        "signal_feeds": [],  # Chicago lists no files of calls for service or gunfire detections
         "negatives_per_crime_type": 50000, "negatives_per_positive": 2, "sample_seed": 20161231,
         "history_start": "2015-01-01", "history_end": "2016-12-31",
         "dosage_buffer": 50.0, "dosage_bridge_seconds": 120, "dosage_max_speed_mph": 100.0,

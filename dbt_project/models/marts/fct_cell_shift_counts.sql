@@ -1,4 +1,17 @@
--- Sparse counts: one row per crime type, cell and shift with at least one incident.
+-- Sparse counts: one row per crime type, cell and shift with at least one incident. A crime type whose
+-- source is a feed of its own (gunfire from the acoustic detections) counts that feed's records.
+with events as (
+    select crime_type, cell_id, shift_start, cell_col, cell_row, occurred_at
+    from {{ ref('int_incidents') }}
+    where crime_type is not null
+
+    union all
+    select crime_types.crime_type, records.cell_id, records.shift_start, records.cell_col, records.cell_row,
+           records.occurred_at
+    from {{ ref('int_feed_signals') }} as records
+    inner join {{ source('raw', 'crime_types') }} as crime_types on crime_types.source = records.feed
+)
+
 select
     crime_type,
     cell_id,
@@ -8,6 +21,5 @@ select
     min(cell_row) as cell_row,
     count(*) as incident_count,
     max(occurred_at) as last_occurred_at
-from {{ ref('int_incidents') }}
-where crime_type is not null
+from events
 group by crime_type, cell_id, shift_start

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunner
 
-from beatwise import audit
+from beatwise import audit, paths
 from beatwise.geography import write_cell_environment, write_cells, write_holidays
 from beatwise.ingest import load_feed
 from beatwise.ingest.agency_config import load_agency_config
@@ -24,6 +24,7 @@ from models.forecasting.pipeline import (
     load_history,
     score_shift,
     train_and_register,
+    tune_settings,
     write_scoring_shifts,
 )
 
@@ -85,7 +86,7 @@ def test_in_memory_features_equal_the_dbt_feature_mart(warehouse, sample_config)
         history, calendar = load_history(con, sample_config)
         write_scoring_shifts(con, sample_config, shift)
         mart = con.execute("select * from marts.fct_scoring_features").df()
-    names = feature_names(sample_config.forecasting.windows_days)
+    names = feature_names(sample_config)
     assert set(names) <= set(mart.columns)
     for crime_type in sample_config.modelled_crime_types():
         rows = mart[mart["crime_type"] == crime_type].set_index("cell_id").reindex(history.cells["cell_id"])
@@ -102,7 +103,7 @@ def test_in_memory_features_equal_the_dbt_feature_mart(warehouse, sample_config)
 def test_in_memory_training_rows_equal_the_dbt_training_set(warehouse, sample_config):
     """`rows_matrix` (the gate's backtest and the forecast command train on it) computes every training row
     of fct_training_set exactly, signal offences included."""
-    names = feature_names(sample_config.forecasting.windows_days)
+    names = feature_names(sample_config)
     with duckdb.connect(str(warehouse)) as con:
         history, calendar = load_history(con, sample_config)
         mart = con.execute("select * from marts.fct_training_set").df()
@@ -156,4 +157,26 @@ def test_train_gate_register_and_score_the_next_shift(warehouse, small_config):
         robbery = con.execute("select * from forecast.risk_surfaces where crime_type = 'robbery'").df()
         explained = con.execute("select * from forecast.risk_drivers where crime_type = 'robbery'").df()
     assert set(robbery["method"]) == {"lightgbm_poisson"} and (robbery["expected_count"] > 0).all()
-    assert len(explained) == 3 * cells and set(explained["feature"]) <= set(feature_names([7, 28, 91, 364]))
+    assert len(explained) == 3 * cells and set(explained["feature"]) <= set(feature_names(small_config))
+
+
+def test_the_next_training_uses_the_settings_the_tune_job_chose(warehouse, small_config):
+    """tune_settings (the `tune` job's op) records its choice; train_and_register then trains with it and the
+    audit log's training record names it. The state file is removed afterwards: other tests train on defaults."""
+    config = small_config.model_copy(update={"crime_types": {"robbery": small_config.crime_types["robbery"]}})
+    grid = ({"rounds": 4, "num_leaves": 3}, {"rounds": 9, "num_leaves": 5})
+    state = paths.tuned_settings(config.agency.slug)
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            tuning = tune_settings(con, config, budget_seconds=3600, folds=2, grid=grid)
+            backtest, _ = train_and_register(con, config)
+            training = json.loads(audit.records(con, kind="training")[-1].payload)
+            tuned = json.loads(audit.records(con, kind="tuning")[-1].payload)
+        record = json.loads(state.read_text())
+        assert tuning.chosen in grid and record["setting"] == tuning.chosen == tuned["setting"]
+        assert record["mlflow_run_id"] and training["tuned"]["setting"] == tuning.chosen
+        model = next(f for f in backtest.fitted["robbery"] if f.method == "lightgbm_poisson")
+        assert model.booster.num_trees() == tuning.chosen["rounds"]
+        assert model.lgb_params["num_leaves"] == tuning.chosen["num_leaves"]
+    finally:
+        state.unlink(missing_ok=True)
