@@ -127,7 +127,7 @@ def build(run_home: Path) -> dict:
     """One full-city run from nothing in `run_home`, measured; the marker it writes holds the figures."""
     shutil.rmtree(run_home, ignore_errors=True)
     run_home.mkdir(parents=True)
-    log = run_home / "run.log"
+    log, code = run_home / "run.log", code_digest()  # the code as the run starts
     started, cpu_before = time.perf_counter(), _children_cpu()
     with log.open("w") as out:
         proc = subprocess.Popen([str(Path(sys.executable).with_name("beatwise")), "run", "--config", str(CONFIG)],
@@ -144,7 +144,7 @@ def build(run_home: Path) -> dict:
         during = [rss for at, rss in samples if start <= at <= end]
         steps[step] = {"seconds": round(end - start, 2), "peak_tree_mb": round(max(during, default=0) / 2**20)}
     figures = {
-        "code": code_digest(),
+        "code": code,
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),  # on a shared machine, what the run itself used
         "peak_tree_mb": round(max((rss for _, rss in samples), default=0) / 2**20),
