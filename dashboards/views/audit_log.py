@@ -60,7 +60,7 @@ rows = data.query(
 )
 rows["payload_start"] = rows["payload_start"].map(lambda p: data.json_in_words(p, width=160))
 total = data.scalar(f"select count(*) from raw.audit_log {where}", params)
-st.dataframe(rows, hide_index=True, key="audit_table")
+data.table(rows, hide_index=True, key="audit_table")
 st.caption(f"{len(rows):,} of {total:,} matching records (newest first)")
 data.csv_download(rows, "audit_log")
 
@@ -87,4 +87,4 @@ if not rows.empty:
     )
     if not related.empty:
         st.markdown(f"Other records about `{record['subject']}`")
-        st.dataframe(pd.DataFrame(related), hide_index=True, key="audit_related")
+        data.table(pd.DataFrame(related), hide_index=True, key="audit_related")

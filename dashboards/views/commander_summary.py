@@ -33,7 +33,7 @@ d.metric("Compliance", f"{summary['compliance']:.0%}" if pd.notna(summary["compl
          help="planned minutes delivered in the mission cells (capped at the plan per mission)")
 
 st.subheader("Dosage and compliance by district")
-st.dataframe(
+data.table(
     by_district,
     hide_index=True,
     key="summary_districts",
@@ -67,7 +67,7 @@ units = summary["by_unit"]
 if units.empty:
     st.caption("No unit tracking (AVL) in this week.")
 else:
-    st.dataframe(
+    data.table(
         units,
         hide_index=True,
         key="summary_units",
@@ -87,7 +87,7 @@ crime = summary["crime"]
 if crime.empty:
     st.caption("No crime counted in this week yet.")
 else:
-    st.dataframe(
+    data.table(
         crime,
         hide_index=True,
         key="summary_crime",

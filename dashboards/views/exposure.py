@@ -100,7 +100,7 @@ st.metric(
 if data.has("plans.plan_candidates"):
     reasons = data.query("""select ineligible_reason, count(*) as candidates from plans.plan_candidates
                             where not eligible group by 1 order by 2 desc""")
-    st.dataframe(reasons, hide_index=True, key="ineligible_reasons")
+    data.table(reasons, hide_index=True, key="ineligible_reasons")
 
 # The exposure report: the window's patrol minutes against crime, the caps, the closed-loop result.
 import json  # noqa: E402
@@ -163,7 +163,7 @@ else:
             ),
             width="stretch",
         )
-        st.dataframe(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}")
+        data.table(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}")
 
 st.subheader("Closed loop: does patrol run away from true crime?")
 from beatwise.paths import closed_loop_result  # noqa: E402
@@ -177,7 +177,7 @@ else:
                f"synthetic city of {closed_loop['cells']:,} cells, planned with this configuration. "
                "Mean over seeds [90% interval]; top-1% cap "
                f"{next(iter(closed_loop['policies'].values()))['top1_share_cap']:.0%}.")
-    st.dataframe(closed_loop_table(closed_loop), hide_index=True, key="closed_loop")
+    data.table(closed_loop_table(closed_loop), hide_index=True, key="closed_loop")
 
 st.download_button(
     "Download the exposure report (PDF)",
