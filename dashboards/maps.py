@@ -171,9 +171,11 @@ def show(deck_: pdk.Deck, key: str, selectable: bool = False):
     return event.selection if event is not None else None
 
 
-def all_cells_layer(layer_id: str) -> pdk.Layer:
-    """Every cell of the jurisdiction, nearly transparent, so a click anywhere picks a cell."""
-    return cell_layer(cells()[["cell_id"]], layer_id, [255, 255, 255, 1])
+def other_cells_layer(layer_id: str, drawn) -> pdk.Layer:
+    """The jurisdiction's cells not in `drawn` (cell ids other layers draw), nearly transparent, so a click
+    anywhere picks a cell. Drawn cells are left out: deck.gl may pick this layer over one drawn above it."""
+    every = cells()[["cell_id"]]
+    return cell_layer(every[~every["cell_id"].isin(set(drawn))], layer_id, [255, 255, 255, 1])
 
 
 @st.cache_data(ttl=data.CACHE_SECONDS, max_entries=4, show_spinner=False)

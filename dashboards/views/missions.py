@@ -77,6 +77,7 @@ missions = data.query(
     (shift,),
 )
 missions["district"] = missions["district"].fillna("-")
+missions = data.with_places(missions).drop(columns=["blocks"])  # a place name for every cell
 districts = sorted(missions["district"].unique())
 chosen = right.multiselect("Districts", districts, default=districts)
 missions = missions[missions["district"].isin(chosen)]
@@ -97,9 +98,9 @@ shown = missions[["mission_id", "cell_id", "district", "beat", "status"]].copy()
 shown["colour"] = [status_colour.get(s, [214, 39, 40, 220]) for s in shown["status"]]
 layers = [
     maps.jurisdiction_layer(),
-    maps.all_cells_layer(overrides.CELL_LAYER),
     maps.cell_layer(shown, overrides.MISSION_LAYER, fields=["mission_id", "district", "beat", "status"]),
 ]
+drawn = set(missions["cell_id"])
 if data.has("plans.plan_candidates") and not missions.empty:
     # The candidate pool's cells that were not drawn. The low stratum (every other cell, the exploration
     # reserve) is most of the city: it stays in the jurisdiction layer.
@@ -114,8 +115,10 @@ if data.has("plans.plan_candidates") and not missions.empty:
             group by cell_id""",
         plan_params + district_params + strata_params,
     )
-    layers.insert(2, maps.cell_layer(pool, overrides.CANDIDATE_LAYER, [188, 189, 220, 150],
+    layers.insert(1, maps.cell_layer(pool, overrides.CANDIDATE_LAYER, [188, 189, 220, 150],
                                      ["district", "beat", "status"]))
+    drawn |= set(pool["cell_id"])
+layers.insert(1, maps.other_cells_layer(overrides.CELL_LAYER, drawn))  # under the others: click anywhere
 area = maps.cells()
 area = area[area["cell_id"].isin(missions["cell_id"])] if not missions.empty else area
 selection = maps.show(maps.deck(layers, area, "cell {cell_id}: click to pick it for an override"),
@@ -154,7 +157,7 @@ data.csv_download(missions, f"missions_{pd.Timestamp(shift):%Y%m%d_%H%M}")
 
 def mission_label(row: pd.Series) -> str:
     crimes = crime_shares(row["crime_types"]).split(",")[0] or "deterrence"
-    return f"district {row['district']} · beat {row['beat']} · cell {row['cell_id']} · {crimes} · {row['status']}"
+    return f"{row['place_name']} · district {row['district']} · beat {row['beat']} · {crimes} · {row['status']}"
 
 
 st.subheader("Overrides")
