@@ -50,16 +50,22 @@ data.table(
 if not shifts.empty:
     worked = shifts[shifts["worked"]]
     st.altair_chart(
-        alt.Chart(worked.melt(["shift_start"], ["planned_minutes", "delivered_minutes"], "minutes", "value"))
+        alt.Chart(worked.rename(columns={c: c.replace("_", " ") for c in ("planned_minutes", "delivered_minutes")})
+                  .melt(["shift_start"], ["planned minutes", "delivered minutes"], "minutes", "value"))
         .mark_bar()
         .encode(
-            x=alt.X("yearmonthdatehours(shift_start):O", title="shift"),
+            x=alt.X("yearmonthdatehours(shift_start):O", title="shift",
+                    axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("value:Q", title="minutes of directed patrol"),
             xOffset="minutes:N",
-            color=alt.Color("minutes:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("minutes:N", title=None, legend=alt.Legend(orient="top"),
+                            scale=alt.Scale(domain=["planned minutes", "delivered minutes"])),
+            tooltip=[alt.Tooltip("shift_start:T", title="shift", format="%a %d %b %Y, %H:%M"), "minutes:N",
+                     alt.Tooltip("value:Q", format=",.0f")],
         )
-        .properties(height=220, title="Planned against delivered minutes per shift (shifts already worked)"),
+        .properties(title="Planned against delivered minutes per shift (shifts already worked)"),
         width="stretch",
+        height=380,  # given to Streamlit: a height in the spec collapsed the plot to its axis labels
     )
 
 st.subheader("Compliance by unit")

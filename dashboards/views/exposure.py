@@ -13,18 +13,20 @@ st.caption("Who gets directed patrols, how often, and how concentrated the atten
 data.require("plans.missions", waiting_on="the mission planning assets (plans.*)")
 
 active = "status <> 'suppressed'"
-by_day = data.query(f"""select date_trunc('day', shift_start) as day, district, count(*) as missions,
+# Per shift, not per day: the plan of the next shift alone would end a daily series in a cliff.
+by_day = data.query(f"""select shift_start, district, count(*) as missions,
                                sum(dose_minutes * visits) as patrol_minutes
-                        from plans.missions where {active} group by all order by day""")
-st.subheader("Patrol minutes and missions by district over time")
+                        from plans.missions where {active} group by all order by shift_start""")
+st.subheader("Planned patrol minutes by district, shift by shift")
 st.altair_chart(
     alt.Chart(by_day)
     .mark_area()
     .encode(
-        x=alt.X("day:T", title=None),
-        y=alt.Y("patrol_minutes:Q", title="planned patrol minutes", stack=True),
+        x=alt.X("shift_start:T", title=None),
+        y=alt.Y("patrol_minutes:Q", title="planned patrol minutes per shift", stack=True),
         color="district:N",
-        tooltip=["day:T", "district:N", "missions:Q", "patrol_minutes:Q"],
+        tooltip=[alt.Tooltip("shift_start:T", title="shift", format="%a %d %b %Y, %H:%M"), "district:N",
+                 "missions:Q", alt.Tooltip("patrol_minutes:Q", title="planned minutes")],
     ),
     width="stretch",
 )
