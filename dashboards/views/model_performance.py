@@ -107,7 +107,8 @@ if {"harm_captured_1", "crimes"} <= set(harm.columns):
 
 st.subheader("Champion against the baselines")
 table = wide.drop(columns=["is"])
-data.table(table, hide_index=True, key="method_summary")
+data.table(table, hide_index=True, key="method_summary",
+           column_config={"role": st.column_config.TextColumn("Role", width="medium")})
 data.csv_download(mine, f"backtest_{crime_type}")
 
 
@@ -133,8 +134,8 @@ if data.has("forecast.champion_gate"):
     data.table(
         pd.DataFrame({
             "crime type": gate["crime_type"].str.replace("_", " "),
-            "serves": gate["champion"],
-            "best baseline": gate["best_baseline"],
+            "serves": gate["champion"].str.replace("_", " "),
+            "best baseline": gate["best_baseline"].str.replace("_", " "),
             "decision": gate.apply(gate_in_words, axis=1),
             "the gate's figures": gate["reason"],
         }),
