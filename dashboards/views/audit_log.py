@@ -74,9 +74,9 @@ if not rows.empty:
         ),
     )
     record = data.query("select * from raw.audit_log where seq = ?", (int(seq),)).iloc[0]
-    st.markdown(
-        f"**{record['kind']}** by **{record['actor']}** on `{record['subject']}` at {record['recorded_at']}"
-    )
+    when = pd.Timestamp(record["recorded_at"])
+    st.markdown(f"**{record['kind']}** by **{record['actor']}** on `{record['subject']}` at "
+                f"{when:%a} {when.day} {when:%b %Y, %H:%M:%S}")
     payload = json.loads(record["payload"])
     st.json(payload, expanded=2)
     st.caption(f"hash `{record['hash']}` · previous `{record['prev_hash']}`")
