@@ -140,6 +140,7 @@ if picked is not None and st.session_state.get("_map_pick") != picked:
 
 shown = missions.drop(columns=["plan_id", "shift_start"]).assign(
     crime_types=missions["crime_types"].map(crime_shares), tactics=missions["tactics"].map(tactic_names))
+shown = shown[["place_name", *(c for c in shown.columns if c != "place_name")]]  # the place first
 data.table(
     shown,
     hide_index=True,
