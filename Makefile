@@ -23,7 +23,7 @@ bench: setup
 	$(UV) run python -m benchmarks.run
 
 ui: setup
-	$(UV) run beatwise ui
+	$(UV) run beatwise ui $(UI_ARGS)
 
 manifest:
 	$(UV) run dbt parse --project-dir dbt_project --profiles-dir dbt_project

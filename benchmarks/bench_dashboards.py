@@ -38,7 +38,7 @@ PAGES = [
     "audit_log",
     "data_health",
 ]
-REPEATS = 5
+REPEATS = int(os.environ.get("BEATWISE_BENCH_DASHBOARDS_REPEATS", 5))
 MARKER = "main_run.json"  # written after a successful `beatwise run`, with the code it ran
 # What a snapshot is built from: a change to any of these files rebuilds it.
 SOURCES = ("beatwise", "models", "orchestration", "dbt_project/models", "dbt_project/macros", "config")
@@ -53,8 +53,22 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
+def _use_home(home: Path, config: Path) -> None:
+    os.environ["BEATWISE_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    os.environ["BEATWISE_WAREHOUSE"] = str(home / "warehouse.duckdb")
+    os.environ["BEATWISE_CONFIG"] = str(config)
+
+
 def _full_city_snapshot() -> Path:
-    """The serving snapshot of a successful full-city `beatwise run` of the current code (run now unless there)."""
+    """The serving snapshot of a successful full-city `beatwise run` of the current code (run now unless there).
+    BEATWISE_BENCH_DASHBOARDS_HOME names a state folder already built instead (any config: the sample's for a
+    quick look; BEATWISE_BENCH_DASHBOARDS_CONFIG, default the embedded sample's), which is used as it is."""
+    given = os.environ.get("BEATWISE_BENCH_DASHBOARDS_HOME")
+    if given:
+        config = Path(os.environ.get("BEATWISE_BENCH_DASHBOARDS_CONFIG") or ROOT / "config" / "chicago_sample.yaml")
+        _use_home(Path(given), config)
+        return Path(given) / "serving.duckdb"
     home = paths.home() / "bench" / "dashboards"
     marker = home / MARKER
     code = _code_digest()
@@ -89,10 +103,7 @@ def _full_city_snapshot() -> Path:
                 }
             )
         )
-    os.environ["BEATWISE_HOME"] = str(home)
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    os.environ["BEATWISE_WAREHOUSE"] = str(home / "warehouse.duckdb")
-    os.environ["BEATWISE_CONFIG"] = str(CONFIG)
+    _use_home(home, CONFIG)
     return home / "serving.duckdb"
 
 

@@ -161,8 +161,21 @@ def deck(layers: list[pdk.Layer], around: pd.DataFrame, tooltip: str) -> pdk.Dec
     )
 
 
-def show(deck_: pdk.Deck, key: str) -> None:
-    st.pydeck_chart(deck_, height=HEIGHT, key=key)
+def show(deck_: pdk.Deck, key: str, selectable: bool = False):
+    """Draw the deck; when `selectable`, a click on a pickable object reruns the page and the selection
+    state (Streamlit's {"indices": ..., "objects": ...}) is returned."""
+    if not selectable:
+        st.pydeck_chart(deck_, height=HEIGHT, key=key)
+        return None
+    event = st.pydeck_chart(deck_, height=HEIGHT, key=key, on_select="rerun", selection_mode="single-object")
+    return event.selection if event is not None else None
+
+
+def other_cells_layer(layer_id: str, drawn) -> pdk.Layer:
+    """The jurisdiction's cells not in `drawn` (cell ids other layers draw), nearly transparent, so a click
+    anywhere picks a cell. Drawn cells are left out: deck.gl may pick this layer over one drawn above it."""
+    every = cells()[["cell_id"]]
+    return cell_layer(every[~every["cell_id"].isin(set(drawn))], layer_id, [255, 255, 255, 1])
 
 
 @st.cache_data(ttl=data.CACHE_SECONDS, max_entries=4, show_spinner=False)

@@ -55,3 +55,23 @@ def pending() -> list[dict]:
             }
         )
     return found
+
+
+# Map layers a click may pick from: a mission (to suppress) or any other cell (to add a mission in).
+MISSION_LAYER, CANDIDATE_LAYER, CELL_LAYER = "missions", "candidates", "cells"
+
+
+def picked_on_map(selection, active_mission_ids) -> tuple[str, str] | None:
+    """What a click on the Missions map asks for, from Streamlit's pydeck selection state ({"indices":
+    {layer id: [i]}, "objects": {layer id: [record]}}): ("suppress", mission_id) for an active mission,
+    ("add", cell_id) for a cell that is not one; None for no click or a suppressed mission."""
+    objects = (selection or {}).get("objects") or {}
+    for record in objects.get(MISSION_LAYER) or []:
+        if record.get("mission_id") in set(active_mission_ids):
+            return "suppress", record["mission_id"]
+        return None  # a suppressed mission: nothing to do
+    for layer in (CANDIDATE_LAYER, CELL_LAYER):
+        for record in objects.get(layer) or []:
+            if record.get("cell_id"):
+                return "add", str(record["cell_id"])
+    return None

@@ -164,7 +164,7 @@ def by_group(report: Filtered, group: str, measures: dict[str, str], title: str,
     if frame.empty:
         st.caption(f"{title}: nothing in the chosen filters.")
         return frame
-    frame["name"] = frame["grp"].map(lambda v: (labels or {}).get(v, str(v)))
+    frame["name"] = frame["grp"].map(lambda v: (labels or {}).get(v, str(v).replace("_", " ")))
     frame["about"] = frame["grp"].map(lambda v: (notes or {}).get(v, ""))
     long = frame.melt(id_vars=["grp", "name", "about"], var_name="measure", value_name="value")
     # An empty yOffset encoding collapses every bar onto one line: only side by side bars get one.
@@ -196,7 +196,7 @@ def rows(report: Filtered, key: str, select: str = "*", column_config: dict | No
     if shape is not None and not frame.empty:
         frame = shape(frame)
     total = report.query("count(*) as n")["n"].iat[0]
-    st.dataframe(frame, hide_index=True, key=f"{key}_table", column_config=column_config)
+    data.table(frame, hide_index=True, key=f"{key}_table", column_config=column_config)
     more = " (first rows only)" if total > len(frame) else ""
     st.caption(f"{len(frame):,} of {total:,} rows from `{report.table}`{more}")
     data.csv_download(frame, key)

@@ -60,7 +60,7 @@ rows = data.query(
 )
 rows["payload_start"] = rows["payload_start"].map(lambda p: data.json_in_words(p, width=160))
 total = data.scalar(f"select count(*) from raw.audit_log {where}", params)
-st.dataframe(rows, hide_index=True, key="audit_table")
+data.table(rows, hide_index=True, key="audit_table")
 st.caption(f"{len(rows):,} of {total:,} matching records (newest first)")
 data.csv_download(rows, "audit_log")
 
@@ -74,9 +74,9 @@ if not rows.empty:
         ),
     )
     record = data.query("select * from raw.audit_log where seq = ?", (int(seq),)).iloc[0]
-    st.markdown(
-        f"**{record['kind']}** by **{record['actor']}** on `{record['subject']}` at {record['recorded_at']}"
-    )
+    when = pd.Timestamp(record["recorded_at"])
+    st.markdown(f"**{record['kind']}** by **{record['actor']}** on `{record['subject']}` at "
+                f"{when:%a} {when.day} {when:%b %Y, %H:%M:%S}")
     payload = json.loads(record["payload"])
     st.json(payload, expanded=2)
     st.caption(f"hash `{record['hash']}` · previous `{record['prev_hash']}`")
@@ -87,4 +87,4 @@ if not rows.empty:
     )
     if not related.empty:
         st.markdown(f"Other records about `{record['subject']}`")
-        st.dataframe(pd.DataFrame(related), hide_index=True, key="audit_related")
+        data.table(pd.DataFrame(related), hide_index=True, key="audit_related")

@@ -76,7 +76,7 @@ if packet_pdf.exists():
                       mime="application/pdf", key="packet_pdf")
 c.download_button("All missions of the shift (GeoJSON, for CAD)", _shift_geojson(),
                   file_name=f"{plan_id}_missions.geojson", mime="application/geo+json", key="shift_geojson")
-st.dataframe(
+data.table(
     here.assign(
         tactics=[", ".join(t["tactic"].replace("_", " ") for t in json.loads(v or "[]")) for v in here["tactics"]],
         driven_by=[", ".join(k.replace("_", " ") for k in json.loads(v or "{}")) or "general deterrence"

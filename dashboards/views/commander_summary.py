@@ -33,7 +33,7 @@ d.metric("Compliance", f"{summary['compliance']:.0%}" if pd.notna(summary["compl
          help="planned minutes delivered in the mission cells (capped at the plan per mission)")
 
 st.subheader("Dosage and compliance by district")
-st.dataframe(
+data.table(
     by_district,
     hide_index=True,
     key="summary_districts",
@@ -50,16 +50,22 @@ st.dataframe(
 if not shifts.empty:
     worked = shifts[shifts["worked"]]
     st.altair_chart(
-        alt.Chart(worked.melt(["shift_start"], ["planned_minutes", "delivered_minutes"], "minutes", "value"))
+        alt.Chart(worked.rename(columns={c: c.replace("_", " ") for c in ("planned_minutes", "delivered_minutes")})
+                  .melt(["shift_start"], ["planned minutes", "delivered minutes"], "minutes", "value"))
         .mark_bar()
         .encode(
-            x=alt.X("yearmonthdatehours(shift_start):O", title="shift"),
+            x=alt.X("yearmonthdatehours(shift_start):O", title="shift",
+                    axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("value:Q", title="minutes of directed patrol"),
             xOffset="minutes:N",
-            color=alt.Color("minutes:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("minutes:N", title=None, legend=alt.Legend(orient="top"),
+                            scale=alt.Scale(domain=["planned minutes", "delivered minutes"])),
+            tooltip=[alt.Tooltip("shift_start:T", title="shift", format="%a %d %b %Y, %H:%M"), "minutes:N",
+                     alt.Tooltip("value:Q", format=",.0f")],
         )
-        .properties(height=220, title="Planned against delivered minutes per shift (shifts already worked)"),
+        .properties(title="Planned against delivered minutes per shift (shifts already worked)"),
         width="stretch",
+        height=380,  # given to Streamlit: a height in the spec collapsed the plot to its axis labels
     )
 
 st.subheader("Compliance by unit")
@@ -67,7 +73,7 @@ units = summary["by_unit"]
 if units.empty:
     st.caption("No unit tracking (AVL) in this week.")
 else:
-    st.dataframe(
+    data.table(
         units,
         hide_index=True,
         key="summary_units",
@@ -87,7 +93,7 @@ crime = summary["crime"]
 if crime.empty:
     st.caption("No crime counted in this week yet.")
 else:
-    st.dataframe(
+    data.table(
         crime,
         hide_index=True,
         key="summary_crime",

@@ -28,6 +28,48 @@ def impact_statement(row: pd.Series) -> str:
             f"{row['ci_low']:+.1%} to {row['ci_high']:+.1%}): {words}. Estimated {behind}.")
 
 
+def _interval(row: pd.Series) -> str:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return "none (too few crimes in an arm)"
+    return f"{row['ci_low']:+.1%} to {row['ci_high']:+.1%}"
+
+
+def _reading(row: pd.Series) -> str:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return "no evidence either way"
+    if row["ci_low"] <= 0 <= row["ci_high"]:
+        return "not distinguishable from zero"
+    return "a reduction" if row["ci_high"] < 0 else "an increase"
+
+
+def impact_table(estimates: pd.DataFrame) -> pd.DataFrame:
+    """Every estimate as a row people read: the change with its interval in words and what it means, the
+    crimes and plans behind it; the raw differences stay in the CSV."""
+    keep = [c for c in ("crime_type", "outcome_window", "population", "estimate") if c in estimates.columns]
+    shown = estimates[keep].copy()
+    shown["interval"] = estimates.apply(_interval, axis=1)
+    shown["reading"] = estimates.apply(_reading, axis=1)
+    for column in ("events_assigned", "events_not_assigned", "plans", "candidates", "assigned"):
+        if column in estimates.columns:
+            shown[column] = estimates[column]
+    return shown
+
+
+IMPACT_COLUMNS = {
+    "crime_type": st.column_config.TextColumn("Crime type"),
+    "outcome_window": st.column_config.TextColumn("Outcome window", help="same shift or the next one"),
+    "population": st.column_config.TextColumn("Cells compared", help="pool: the risk-driven candidates"),
+    "estimate": st.column_config.NumberColumn("Change where assigned", format="percent"),
+    "interval": st.column_config.TextColumn("95% interval"),
+    "reading": st.column_config.TextColumn("Reading"),
+    "events_assigned": st.column_config.NumberColumn("Crimes, assigned cells", format="%.0f"),
+    "events_not_assigned": st.column_config.NumberColumn("Crimes, other candidates", format="%.0f"),
+    "plans": st.column_config.NumberColumn("Plans", format="%d"),
+    "candidates": st.column_config.NumberColumn("Candidate cells", format="%d"),
+    "assigned": st.column_config.NumberColumn("Assigned", format="%d"),
+}
+
+
 auth.guard(__file__)
 report = reports.open_report(
     "Crime & dosage",
@@ -91,24 +133,27 @@ else:
             options,
             index=options.index(default) if default in options else 0,
             key=f"impact_{column}",
+            format_func=lambda v: str(v).replace("_", " "),
         )
         shown = shown[shown[column] == picked]
     overall = shown[shown["crime_type"] == "all"]
     if not overall.empty:
         st.markdown(impact_statement(overall.iloc[0]))
-    base = alt.Chart(shown).encode(y=alt.Y("crime_type:N", title=None))
+    shown = shown.assign(crime=shown["crime_type"].str.replace("_", " "))
+    base = alt.Chart(shown).encode(y=alt.Y("crime:N", title=None))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="grey").encode(x="x:Q")
     st.altair_chart(
         base.mark_rule().encode(x=alt.X("ci_low:Q", title="change in crime where assigned (95% interval)",
                                         axis=alt.Axis(format="%")), x2="ci_high:Q")
         + base.mark_point(filled=True, size=80).encode(
             x="estimate:Q",
-            tooltip=["crime_type", *(alt.Tooltip(f"{c}:Q", format="+.1%") for c in ("estimate", "ci_low", "ci_high"))],
+            tooltip=[alt.Tooltip("crime:N", title="crime type"),
+                     *(alt.Tooltip(f"{c}:Q", format="+.1%") for c in ("estimate", "ci_low", "ci_high"))],
         )
         + zero,
         width="stretch",
     )
-    st.dataframe(estimates, hide_index=True, key="impact_table")
+    data.table(impact_table(estimates), key="impact_table", column_config=IMPACT_COLUMNS)
     data.csv_download(estimates, "impact_estimate", label="Download the impact estimate (CSV)")
 
 st.subheader("Crime by delivered dose (observational)")

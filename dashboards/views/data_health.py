@@ -26,7 +26,7 @@ snapshot_at = data.scalar("select max(" + stamp + ") from raw.load_log")
 st.subheader("Feeds")
 published = datetime.fromtimestamp(data.snapshot_version() / 1e9)
 st.caption(f"Serving snapshot published {published:%Y-%m-%d %H:%M}; last feed load {snapshot_at}")
-st.dataframe(freshness, hide_index=True, key="feeds_table")
+data.table(freshness, hide_index=True, key="feeds_table")
 
 st.subheader("Quarantined rows")
 if data.has("raw.quarantine"):
@@ -46,7 +46,7 @@ if data.has("raw.quarantine"):
             ),
             width="stretch",
         )
-        st.dataframe(reasons, hide_index=True, key="quarantine_reasons")
+        data.table(reasons, hide_index=True, key="quarantine_reasons")
         feed = st.selectbox("Examples from feed", reasons["feed"].unique())
         examples = data.query(
             """select source_file, row_number, natural_key, reason, record from raw.quarantine
@@ -54,7 +54,7 @@ if data.has("raw.quarantine"):
             (feed,),
         )
         examples["record"] = examples["record"].map(data.json_in_words)
-        st.dataframe(examples, hide_index=True, key="quarantine_examples")
+        data.table(examples, hide_index=True, key="quarantine_examples")
 else:
     st.info("raw.quarantine is not in the serving snapshot yet.")
 
@@ -64,5 +64,5 @@ last = data.query(
     if "sha256" in cols
     else f"select * from raw.load_log order by {stamp} desc limit 50"
 )
-st.dataframe(last, hide_index=True, key="loads_table")
+data.table(last, hide_index=True, key="loads_table")
 data.csv_download(last, "load_log")

@@ -13,18 +13,20 @@ st.caption("Who gets directed patrols, how often, and how concentrated the atten
 data.require("plans.missions", waiting_on="the mission planning assets (plans.*)")
 
 active = "status <> 'suppressed'"
-by_day = data.query(f"""select date_trunc('day', shift_start) as day, district, count(*) as missions,
+# Per shift, not per day: the plan of the next shift alone would end a daily series in a cliff.
+by_day = data.query(f"""select shift_start, district, count(*) as missions,
                                sum(dose_minutes * visits) as patrol_minutes
-                        from plans.missions where {active} group by all order by day""")
-st.subheader("Patrol minutes and missions by district over time")
+                        from plans.missions where {active} group by all order by shift_start""")
+st.subheader("Planned patrol minutes by district, shift by shift")
 st.altair_chart(
     alt.Chart(by_day)
     .mark_area()
     .encode(
-        x=alt.X("day:T", title=None),
-        y=alt.Y("patrol_minutes:Q", title="planned patrol minutes", stack=True),
+        x=alt.X("shift_start:T", title=None),
+        y=alt.Y("patrol_minutes:Q", title="planned patrol minutes per shift", stack=True),
         color="district:N",
-        tooltip=["day:T", "district:N", "missions:Q", "patrol_minutes:Q"],
+        tooltip=[alt.Tooltip("shift_start:T", title="shift", format="%a %d %b %Y, %H:%M"), "district:N",
+                 "missions:Q", alt.Tooltip("patrol_minutes:Q", title="planned minutes")],
     ),
     width="stretch",
 )
@@ -100,7 +102,7 @@ st.metric(
 if data.has("plans.plan_candidates"):
     reasons = data.query("""select ineligible_reason, count(*) as candidates from plans.plan_candidates
                             where not eligible group by 1 order by 2 desc""")
-    st.dataframe(reasons, hide_index=True, key="ineligible_reasons")
+    data.table(reasons, hide_index=True, key="ineligible_reasons")
 
 # The exposure report: the window's patrol minutes against crime, the caps, the closed-loop result.
 import json  # noqa: E402
@@ -163,7 +165,7 @@ else:
             ),
             width="stretch",
         )
-        st.dataframe(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}")
+        data.table(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}")
 
 st.subheader("Closed loop: does patrol run away from true crime?")
 from beatwise.paths import closed_loop_result  # noqa: E402
@@ -177,7 +179,7 @@ else:
                f"synthetic city of {closed_loop['cells']:,} cells, planned with this configuration. "
                "Mean over seeds [90% interval]; top-1% cap "
                f"{next(iter(closed_loop['policies'].values()))['top1_share_cap']:.0%}.")
-    st.dataframe(closed_loop_table(closed_loop), hide_index=True, key="closed_loop")
+    data.table(closed_loop_table(closed_loop), hide_index=True, key="closed_loop")
 
 st.download_button(
     "Download the exposure report (PDF)",

@@ -77,6 +77,7 @@ missions = data.query(
     (shift,),
 )
 missions["district"] = missions["district"].fillna("-")
+missions = data.with_places(missions).drop(columns=["blocks"])  # a place name for every cell
 districts = sorted(missions["district"].unique())
 chosen = right.multiselect("Districts", districts, default=districts)
 missions = missions[missions["district"].isin(chosen)]
@@ -95,7 +96,11 @@ status_colour = {
 }
 shown = missions[["mission_id", "cell_id", "district", "beat", "status"]].copy()
 shown["colour"] = [status_colour.get(s, [214, 39, 40, 220]) for s in shown["status"]]
-layers = [maps.jurisdiction_layer(), maps.cell_layer(shown, "missions", fields=["district", "beat", "status"])]
+layers = [
+    maps.jurisdiction_layer(),
+    maps.cell_layer(shown, overrides.MISSION_LAYER, fields=["mission_id", "district", "beat", "status"]),
+]
+drawn = set(missions["cell_id"])
 if data.has("plans.plan_candidates") and not missions.empty:
     # The candidate pool's cells that were not drawn. The low stratum (every other cell, the exploration
     # reserve) is most of the city: it stays in the jurisdiction layer.
@@ -110,24 +115,39 @@ if data.has("plans.plan_candidates") and not missions.empty:
             group by cell_id""",
         plan_params + district_params + strata_params,
     )
-    layers.insert(1, maps.cell_layer(pool, "candidates", [188, 189, 220, 150], ["district", "beat", "status"]))
+    layers.insert(1, maps.cell_layer(pool, overrides.CANDIDATE_LAYER, [188, 189, 220, 150],
+                                     ["district", "beat", "status"]))
+    drawn |= set(pool["cell_id"])
+layers.insert(1, maps.other_cells_layer(overrides.CELL_LAYER, drawn))  # under the others: click anywhere
 area = maps.cells()
 area = area[area["cell_id"].isin(missions["cell_id"])] if not missions.empty else area
-maps.show(maps.deck(layers, area, "{cell_id} (district {district}, beat {beat}): {status}"), key="missions_map")
+selection = maps.show(maps.deck(layers, area, "cell {cell_id}: click to pick it for an override"),
+                      key="missions_map", selectable=True)
 st.caption(
     "Blue: planned · green: added by an analyst · grey: suppressed · lavender: cells of the candidate pool "
-    "(top and high strata) not drawn · faint grey: the rest of the jurisdiction"
+    "(top and high strata) not drawn · faint grey: the rest of the jurisdiction. Click a mission to suppress "
+    "it, or any other cell to add one there: the override form below is filled in."
 )
+# A click fills the form once (a new selection), so a later change in the form is not undone on rerun.
+picked = overrides.picked_on_map(selection, missions.loc[missions["status"] != "suppressed", "mission_id"])
+if picked is not None and st.session_state.get("_map_pick") != picked:
+    st.session_state["_map_pick"] = picked
+    st.session_state["override_action"] = picked[0]
+    if picked[0] == "suppress":
+        st.session_state["override_mission"] = picked[1]
+    else:
+        st.session_state["override_cell"] = picked[1]
 
 shown = missions.drop(columns=["plan_id", "shift_start"]).assign(
     crime_types=missions["crime_types"].map(crime_shares), tactics=missions["tactics"].map(tactic_names))
-st.dataframe(
+shown = shown[["place_name", *(c for c in shown.columns if c != "place_name")]]  # the place first
+data.table(
     shown,
     hide_index=True,
     key="missions_table",
     column_config={
         "inclusion_probability": st.column_config.NumberColumn("P(selected)", format="%.3f"),
-        "crime_types": st.column_config.TextColumn("crime types", help="the crime types driving the mission"),
+        "crime_types": st.column_config.TextColumn("Crime types", help="the crime types driving the mission"),
         "tactics": st.column_config.TextColumn(
             "tactics", help="; ".join(f"{t.replace('_', ' ')}: {describe(t)}" for t in sorted(
                 {code for v in missions["tactics"] for code in tactic_codes(v)}))),
@@ -138,7 +158,7 @@ data.csv_download(missions, f"missions_{pd.Timestamp(shift):%Y%m%d_%H%M}")
 
 def mission_label(row: pd.Series) -> str:
     crimes = crime_shares(row["crime_types"]).split(",")[0] or "deterrence"
-    return f"district {row['district']} · beat {row['beat']} · cell {row['cell_id']} · {crimes} · {row['status']}"
+    return f"{row['place_name']} · district {row['district']} · beat {row['beat']} · {crimes} · {row['status']}"
 
 
 st.subheader("Overrides")
@@ -154,10 +174,11 @@ with st.form("override", clear_on_submit=False):
         ["suppress", "add"],
         horizontal=True,
         format_func=lambda a: {"suppress": "Suppress a mission", "add": "Add a mission"}[a],
+        key="override_action",
     )
     labels = {r["mission_id"]: mission_label(r) for _, r in active.iterrows()}
     to_suppress = st.selectbox("Mission to suppress", list(labels), format_func=labels.get, index=None,
-                               placeholder="choose a mission of this shift")
+                               placeholder="choose a mission of this shift", key="override_mission")
     pool_cells = (
         data.query(
             f"""select cell_id, any_value(district) as district, any_value(beat) as beat, max(priority) as priority
@@ -172,7 +193,7 @@ with st.form("override", clear_on_submit=False):
                    for _, r in pool_cells.iterrows()}
     to_add = st.selectbox("Cell to add a mission in (highest priority first)", list(cell_labels),
                           format_func=cell_labels.get, index=None, placeholder="choose a cell")
-    other_cell = st.text_input("... or any cell id of the jurisdiction")
+    other_cell = st.text_input("... or any cell id of the jurisdiction (or click it on the map)", key="override_cell")
     reason = st.text_area("Reason (recorded with your name in the audit log)")
     if st.form_submit_button("Send to the planner"):
         target = to_suppress if action == "suppress" else (other_cell.strip() or to_add)
@@ -252,7 +273,7 @@ if user.can_approve:
 waiting = overrides.pending()
 st.markdown(f"**Waiting in the inbox:** {len(waiting)}")
 if waiting:
-    st.dataframe(pd.DataFrame(waiting), hide_index=True, key="pending_overrides")
+    data.table(pd.DataFrame(waiting), hide_index=True, key="pending_overrides")
 if data.has("plans.overrides") and not missions.empty:
     marks, params = data.in_list(missions["plan_id"].unique())
     done = data.query(
@@ -263,4 +284,4 @@ if data.has("plans.overrides") and not missions.empty:
     )
     st.markdown(f"**Handled by the planner for this shift:** {len(done)}")
     if not done.empty:
-        st.dataframe(done, hide_index=True, key="handled_overrides")
+        data.table(done, hide_index=True, key="handled_overrides")

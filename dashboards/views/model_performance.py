@@ -107,7 +107,8 @@ if {"harm_captured_1", "crimes"} <= set(harm.columns):
 
 st.subheader("Champion against the baselines")
 table = wide.drop(columns=["is"])
-st.dataframe(table, hide_index=True, key="method_summary")
+data.table(table, hide_index=True, key="method_summary",
+           column_config={"role": st.column_config.TextColumn("Role", width="medium")})
 data.csv_download(mine, f"backtest_{crime_type}")
 
 
@@ -130,11 +131,11 @@ if data.has("forecast.champion_gate"):
            where evaluated_at = (select max(evaluated_at) from forecast.champion_gate) order by crime_type"""
     )
     st.subheader("Who serves each crime type, and why")
-    st.dataframe(
+    data.table(
         pd.DataFrame({
             "crime type": gate["crime_type"].str.replace("_", " "),
-            "serves": gate["champion"],
-            "best baseline": gate["best_baseline"],
+            "serves": gate["champion"].str.replace("_", " "),
+            "best baseline": gate["best_baseline"].str.replace("_", " "),
             "decision": gate.apply(gate_in_words, axis=1),
             "the gate's figures": gate["reason"],
         }),
@@ -153,7 +154,7 @@ if history_table:
     history = data.query(f"select * from {history_table} where crime_type = ? limit 500", (crime_type,))
     if "run_id" in history.columns:
         history["mlflow"] = MLFLOW + "/#/runs/" + history["run_id"].astype(str)
-    st.dataframe(
+    data.table(
         history,
         hide_index=True,
         key="champion_history",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboards import auth, reports
+from dashboards import auth, data, reports
 
 COMPLIANCE = "sum(credited_minutes) / nullif(sum(planned_minutes), 0)"
 
@@ -35,7 +35,7 @@ if report is not None:
         "group by officer_id order by officer_id",
     )
     st.subheader("Compliance per officer")
-    st.dataframe(summary, hide_index=True, key="officer_summary",
-                 column_config={"compliance": st.column_config.ProgressColumn("compliance", format="percent",
+    data.table(summary, hide_index=True, key="officer_summary",
+                 column_config={"compliance": st.column_config.ProgressColumn("Compliance", format="percent",
                                                                               min_value=0, max_value=1)})
     reports.rows(report, "officer_report")

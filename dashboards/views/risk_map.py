@@ -66,7 +66,7 @@ st.subheader(f"Highest-risk places for {crime_words(crime_type, 2)}")
 drivers = data.risk_drivers_in_words(shift, crime_type, surface["cell_id"].head(100).tolist())
 table = surface.head(100).merge(drivers, on="cell_id", how="left")
 table = table.assign(drivers=table["drivers"].fillna(""))
-st.dataframe(
+data.table(
     table[["place_name", "district", "beat", "expected_in_words", "percentile", "drivers", "cell_id"]],
     hide_index=True,
     key="risk_table",

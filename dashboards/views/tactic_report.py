@@ -55,7 +55,7 @@ if report is not None:
          "other minutes": "sum(case when activity_group = 'other' then minutes else 0 end)"},
         "Minutes by day", "tactic_report",
     )
-    st.caption("Directed-patrol tactics: " + "; ".join(f"**{name(t)}**: {d}" for t, d in CATALOG.items()))
+    st.caption("Directed-patrol tactics: " + " ".join(f"**{name(t)}**: {d}" for t, d in CATALOG.items()))
     frame = reports.rows(
         report, "tactic_report",
         "date, shift_name, district, beat, unit_id, officer_id, crime_type, tactic, activity_group, activities, "

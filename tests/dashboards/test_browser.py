@@ -241,3 +241,45 @@ def test_every_page_as_each_role_and_overrides_in_the_demo(app_url, served_table
     logged = snapshot_rows("select user_name, role, outcome, message from plans.overrides order by applied_at")
     assert ("analyst", "analyst", "applied", "") in logged
     assert any(r[:3] == ("auditor", "auditor", "rejected") for r in logged)
+
+
+def _click_colour(page, canvas, rgb: tuple[int, int, int]) -> None:
+    """Click the middle of the map's solid patches of colour `rgb` (a drawn cell, not a label or a dot)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from scipy.ndimage import binary_erosion
+
+    shot = np.array(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")).astype(int)
+    box = canvas.bounding_box()  # after the screenshot, which scrolls the canvas into view
+    match = np.all(np.abs(shot - np.array(rgb)) < 4, axis=-1)
+    ys, xs = np.nonzero(binary_erosion(match, np.ones((7, 7))))
+    assert len(xs), f"no patch of colour {rgb} on the map"
+    i = len(xs) // 2
+    x, y = box["x"] + xs[i] * box["width"] / shot.shape[1], box["y"] + ys[i] * box["height"] / shot.shape[0]
+    page.mouse.move(x, y)  # deck.gl picks on hover first
+    page.wait_for_timeout(500)
+    page.mouse.click(x, y)
+
+
+@pytest.mark.browser
+def test_a_click_on_the_missions_map_fills_the_override_form(app_url, served_tables):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{app_url}/missions")
+        _log_in(page, "analyst")
+        page.get_by_role("heading", name="Missions").wait_for(timeout=60_000)
+        _settle(page)
+        canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+        canvas.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        # A planned mission (blue, [31, 119, 180] at 220/255 over the grey) picks it to suppress.
+        _click_colour(page, canvas, (34, 120, 180))
+        _settle(page)
+        form = page.locator("[data-testid='stForm']")
+        picked = form.get_by_placeholder("choose a mission of this shift").input_value()
+        assert "· planned" in picked and "district" in picked, picked
+        assert form.locator("input[type=radio]:checked").get_attribute("value") == "0"  # Suppress a mission
+        browser.close()
