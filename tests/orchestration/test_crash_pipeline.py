@@ -42,8 +42,11 @@ UNCOMPARED_TABLES = {"raw.audit_log", "raw.load_log"}
 WALL_CLOCK = {"_loaded_at", "loaded_at", "quarantined_at", "evaluated_at", "computed_at", "created_at",
               "changed_at", "requested_at", "applied_at", "recorded_at"}
 # The registry's version numbers count registrations (a run killed in training registered some): the
-# model's content is named by its digest in the audit chain instead.
-UNCOMPARED_COLUMNS = WALL_CLOCK | {"model_version"}
+# model's content is named by its digest in the audit chain instead. MLflow run ids and load ids are
+# random ids, new in every run.
+UNCOMPARED_COLUMNS = WALL_CLOCK | {"model_version", "mlflow_run_id", "load_id"}
+# Floats are compared to 12 significant digits: DuckDB's parallel sums add in any order (last-bit noise).
+FLOAT_DIGITS = 12
 RUN_DEADLINE = 1800  # seconds: a run waiting on a slot nobody will free fails here instead of hanging
 
 
@@ -79,6 +82,8 @@ def finish(run: subprocess.Popen) -> str:
 
 
 def table_digests(warehouse_file: Path) -> dict[str, str]:
+    """Each table's digest, with the state folder's own path (in file columns) written as `<home>`."""
+    home = str(warehouse_file.parent)
     with duckdb.connect(str(warehouse_file), read_only=True) as con:
         columns: dict[str, list[str]] = {}
         for schema, table, column in con.execute(
@@ -92,7 +97,8 @@ def table_digests(warehouse_file: Path) -> dict[str, str]:
             if table in UNCOMPARED_TABLES or not kept:
                 continue
             frame = con.execute(f"select {', '.join(kept)} from {table} order by all").df()
-            digests[table] = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+            text = frame.to_csv(index=False, float_format=f"%.{FLOAT_DIGITS}g").replace(home, "<home>")
+            digests[table] = hashlib.sha256(text.encode()).hexdigest()
     return digests
 
 
