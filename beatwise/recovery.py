@@ -6,6 +6,9 @@ the state folder (pid and the kernel's start time of the process, so a reused pi
 it) and marks its environment, which every child it starts inherits. The next run kills the children of
 runs that are gone (found by that mark in /proc) and removes their leftovers. Dagster's side (the pool
 slots of dead runs) is in orchestration/recovery.py.
+
+`pause_point` is a test hook, inert unless BEATWISE_PAUSE_AT is set: it lets the kill test
+(tests/orchestration/test_crash_pipeline.py) SIGKILL a run exactly inside a phase.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pathlib import Path
 from beatwise import paths
 
 RUN_MARK = "BEATWISE_RUN"
+PAUSE_AT = "BEATWISE_PAUSE_AT"
+PAUSE_LIMIT = 600.0  # seconds a paused run waits for its kill before it goes on
 # Files that only exist while a write is under way: a run that is gone left them half-written.
 LEFTOVER_PATTERNS = ["*.duckdb.next", "*.duckdb.next.wal", "**/.incoming-*", "**/.*.partial"]
 
@@ -76,6 +81,16 @@ def register_run() -> dict:
 
 def finish_run() -> None:
     (runs_dir() / f"{os.getpid()}.json").unlink(missing_ok=True)
+
+
+def pause_point(name: str) -> None:
+    """Test hook: when BEATWISE_PAUSE_AT is `name`, write `runs/<pid>.<name>.paused` and wait (at most
+    PAUSE_LIMIT seconds) for the test to kill this process here. Does nothing otherwise."""
+    marker = runs_dir() / f"{os.getpid()}.{name}.paused"
+    if os.environ.get(PAUSE_AT) != name or marker.exists():
+        return  # not asked for, or paused here once already
+    marker.write_text(name, encoding="utf-8")
+    time.sleep(PAUSE_LIMIT)
 
 
 def dead_runs() -> list[dict]:
@@ -135,4 +150,6 @@ def recover(home: Path | None = None) -> Recovery:
                     result.removed.append(str(leftover.relative_to(root)))
     for run in result.dead_runs:
         Path(run["file"]).unlink(missing_ok=True)
+        for marker in runs_dir().glob(f"{run['pid']}.*.paused"):
+            marker.unlink(missing_ok=True)
     return result

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from beatwise import paths
+from beatwise import paths, recovery
 
 
 @contextmanager
@@ -78,6 +78,7 @@ def publish_serving(con: duckdb.DuckDBPyConnection, tables: list[str], target: P
             schema, table = qualified.split(".")
             con.execute(f"create schema if not exists snapshot.{schema}")
             con.execute(f"create table snapshot.{schema}.{table} as select * from {qualified}")
+            recovery.pause_point("publishing")  # the kill test's: the new snapshot half-written
     finally:
         con.execute("detach snapshot")
     os.replace(staging, target)

@@ -24,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from beatwise import paths
+from beatwise import paths, recovery
 from beatwise.config import AgencyConfig
 from beatwise.config.units import metres_per_unit
 from beatwise.raw_layer import export_raw_layer
@@ -147,6 +147,7 @@ def warehouse_models(
             tables = export_raw_layer(con, folder)
         context.log.info(f"raw layer exported to {folder}: {len(tables)} tables")
     invocation = dbt.cli(dbt_build_args(agency.load()), context=context, raise_on_error=False)
+    recovery.pause_point("dbt")  # with `dbt build` running
     yield from invocation.stream()
     if not invocation.is_successful():
         try:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import dagster as dg
 
+from beatwise import recovery
 from models.forecasting.pipeline import score_shift, train_and_register, tune_settings, write_scoring_shifts
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
@@ -45,6 +46,7 @@ SHIFT_FORMAT = "%Y-%m-%d %H:%M"
 def forecast_models(agency: AgencyResource, warehouse: WarehouseResource):
     config = agency.load()
     with warehouse.connect() as con:
+        recovery.pause_point("training")
         backtest, registered = train_and_register(con, config)
     per_type = {
         t: {

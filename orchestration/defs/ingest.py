@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from beatwise import recovery
 from beatwise.contracts import CONTRACTS
 from beatwise.ingest import load_feed
 from beatwise.ingest.agency_config import load_agency_config
@@ -32,6 +33,7 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
     )
     def _asset(agency: AgencyResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
+            recovery.pause_point("ingest")
             result = load_feed(con, agency.load(), feed, actor="dagster")
         files = result.files
         return dg.MaterializeResult(

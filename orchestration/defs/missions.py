@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
-from beatwise import paths
+from beatwise import paths, recovery
 from models.planning import PlanningError
 from models.planning.briefing import write_briefings, write_missing_briefings
 from models.planning.overrides import apply_pending, pending
@@ -52,6 +52,7 @@ def missions(
         shift = datetime.strptime(config.shift, SHIFT_FORMAT) if config.shift else latest_risk_shift(con)
         if shift is None:
             raise dg.Failure("no shift to plan: forecast.risk_surfaces is missing or empty")
+        recovery.pause_point("planning")
         try:
             plan = plan_shift(con, agency_config, shift)
         except PlanningError as exc:
