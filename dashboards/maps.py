@@ -38,8 +38,16 @@ class _CompactDeck(pdk.Deck):
         return json.dumps(self, default=default_serialize, separators=(",", ":"))
 
 
-@st.cache_data(ttl=data.CACHE_SECONDS, max_entries=4, show_spinner=False)
-def _grid(version: int, crs: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+def geography_version() -> str:
+    """Changes only when the cells or their districts and beats do: a republish after an override or a new
+    shift keeps the grid and outlines built (on the full city they take seconds to build)."""
+    row = data.query("select count(*) as n, cast(sum(hash(cell_id, district, beat, x_min, y_min, x_max, y_max))"
+                     " as varchar) as h from marts.dim_cells")
+    return f"{row['n'].iat[0]}:{row['h'].iat[0]}"
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _grid(version: str, crs: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """(cells with their corners in lon/lat, the jurisdiction's blocks, the cell edge in metres)."""
     cells = data.query("select cell_id, district, beat, x_min, y_min, x_max, y_max from marts.dim_cells")
     if cells.empty:
@@ -68,7 +76,7 @@ def _grid(version: int, crs: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
 
 
 def _grid_now() -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    return _grid(data.snapshot_version(), data.agency_config().crs)
+    return _grid(geography_version(), data.agency_config().crs)
 
 
 def cells() -> pd.DataFrame:
@@ -178,8 +186,8 @@ def other_cells_layer(layer_id: str, drawn) -> pdk.Layer:
     return cell_layer(every[~every["cell_id"].isin(set(drawn))], layer_id, [255, 255, 255, 1])
 
 
-@st.cache_data(ttl=data.CACHE_SECONDS, max_entries=4, show_spinner=False)
-def _outlines(version: int, crs: str) -> dict[str, pd.DataFrame]:
+@st.cache_data(max_entries=4, show_spinner=False)
+def _outlines(version: str, crs: str) -> dict[str, pd.DataFrame]:
     """Per level (district, beat): each area's outline as lon/lat paths and a label position, built from the
     cells that belong to it (the agency's own assignment: any city, no boundary file needed)."""
     grid = data.query("select cell_id, district, beat, x_min, y_min, x_max, y_max from marts.dim_cells")
@@ -210,7 +218,7 @@ def _outlines(version: int, crs: str) -> dict[str, pd.DataFrame]:
 
 def outline_layers() -> list[pdk.Layer]:
     """District outlines (dark) and beat outlines (faint) with their labels; not pickable."""
-    outlines = _outlines(data.snapshot_version(), data.agency_config().crs)
+    outlines = _outlines(geography_version(), data.agency_config().crs)
     layers = []
     for level, colour, width, size in (("beat", [90, 90, 90, 120], 1, 11), ("district", [30, 30, 30, 230], 3, 15)):
         frame = outlines[level]
