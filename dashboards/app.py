@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from beatwise import paths
 from dashboards import auth, data
 from dashboards.catalog import OPERATIONS_PAGES, PAGES, SIMULATED
 
@@ -38,6 +39,8 @@ else:
             st.session_state["agency"] = theirs[0]
         if len(theirs) > 1:
             st.sidebar.selectbox("Agency", theirs, key="agency")
+        # Every path of this run (snapshot, briefings, override inbox, keys) is the open agency's.
+        paths.set_context_home(data.current_agency().home)
     sections: dict[str, list[st.Page]] = {}
     for stem in auth.allowed_pages(user):
         section, title, icon = PAGES[stem]
@@ -47,6 +50,8 @@ else:
     page = st.navigation(sections, expanded=True)  # every page listed: collapsed, the menu hides those past ten
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role})")
+        if data.deployment_file() is not None:
+            st.caption(f"Agency: **{data.agency_config().agency.name}**")
         authenticator.logout("Log out", location="sidebar", key="logout")
     # By title: the default page's url_path is "" (titles are unique in the catalogue).
     stem = next(stem for stem, (_, title, _) in PAGES.items() if title == page.title)
