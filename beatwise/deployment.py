@@ -150,14 +150,14 @@ def run_each(deployment: Deployment, command: list[str], slugs: Iterable[str] = 
         agency.home.mkdir(parents=True, exist_ok=True)
         argv = [part.replace("{config}", str(agency.config)) for part in command]
         started = time.perf_counter()
-        result = subprocess.run(argv, env={**inherited, **agency.environment()}, cwd=paths.PROJECT_ROOT,
-                                capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        for stream in (result.stdout, result.stderr):
-            if stream.strip():
-                echo(stream.rstrip())
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        outcomes.append(Outcome(agency.slug, result.returncode, seconds, lines[-1] if lines else ""))
+        last = ""
+        # Its output as it comes (stderr merged: a failed command's last line is its cause).
+        with subprocess.Popen(argv, env={**inherited, **agency.environment()}, cwd=paths.PROJECT_ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+            for line in process.stdout:
+                echo(line.rstrip("\n"))
+                last = line.strip() or last
+        outcomes.append(Outcome(agency.slug, process.returncode, time.perf_counter() - started, last))
     return outcomes
 
 
