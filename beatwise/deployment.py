@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,28 +138,31 @@ class Outcome:
         return self.returncode == 0
 
 
-def run_each(deployment: Deployment, command: list[str], slugs: Iterable[str] = (),
+def run_each(deployment: Deployment, command: list[str], slugs: Iterable[str] = (), jobs: int = 1,
              echo: Callable[[str], None] = print) -> list[Outcome]:
     """Run `command` (an argv; `{config}` is replaced by the agency's configuration file) once per agency,
-    one after the other, each in a process of its own with that agency's environment only. A failing agency
-    is reported and the next one still runs."""
+    up to `jobs` at a time, each in a process of its own with that agency's environment only. A failing
+    agency is reported and the others still run. Outcomes in the deployment's order."""
     chosen = [deployment.agency(s) for s in slugs] if slugs else list(deployment.agencies)
+    prefix = jobs > 1 and len(chosen) > 1  # interleaved output: each line says whose it is
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda agency: _run_one(agency, command, echo, prefix), chosen))
+
+
+def _run_one(agency: Agency, command: list[str], echo: Callable[[str], None], prefix: bool) -> Outcome:
     inherited = {k: v for k, v in os.environ.items() if k not in AGENCY_STATE}
-    outcomes = []
-    for agency in chosen:
-        echo(f"== {agency.slug} ({agency.config}) ==")
-        agency.home.mkdir(parents=True, exist_ok=True)
-        argv = [part.replace("{config}", str(agency.config)) for part in command]
-        started = time.perf_counter()
-        last = ""
-        # Its output as it comes (stderr merged: a failed command's last line is its cause).
-        with subprocess.Popen(argv, env={**inherited, **agency.environment()}, cwd=paths.PROJECT_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
-            for line in process.stdout:
-                echo(line.rstrip("\n"))
-                last = line.strip() or last
-        outcomes.append(Outcome(agency.slug, process.returncode, time.perf_counter() - started, last))
-    return outcomes
+    echo(f"== {agency.slug} ({agency.config}) ==")
+    agency.home.mkdir(parents=True, exist_ok=True)
+    argv = [part.replace("{config}", str(agency.config)) for part in command]
+    started = time.perf_counter()
+    last = ""
+    # Its output as it comes (stderr merged: a failed command's last line is its cause).
+    with subprocess.Popen(argv, env={**inherited, **agency.environment()}, cwd=paths.PROJECT_ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        for line in process.stdout:
+            echo(f"[{agency.slug}] {line.rstrip()}" if prefix else line.rstrip("\n"))
+            last = line.strip() or last
+    return Outcome(agency.slug, process.returncode, time.perf_counter() - started, last)
 
 
 def beatwise_command(*args: str) -> list[str]:

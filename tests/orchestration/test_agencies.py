@@ -77,7 +77,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ran(folder: Path) -> subprocess.CompletedProcess:
-    return beatwise("run", "--deployment", str(folder / "deployment.yaml"))
+    return beatwise("run", "--deployment", str(folder / "deployment.yaml"), "--jobs", "2")
 
 
 def summary(result: subprocess.CompletedProcess) -> dict[str, str]:
@@ -108,7 +108,8 @@ def test_each_agency_has_its_own_state_and_rows(ran: subprocess.CompletedProcess
     sample, synthetic = homes / "chicago_sample" / "warehouse.duckdb", homes / "synthetic" / "warehouse.duckdb"
     # Each warehouse holds its own agency's configuration and incidents only.
     for database, slug in ((sample, "chicago_sample"), (synthetic, "synthetic")):
-        assert {r[0] for r in rows(database, "select distinct agency_slug from raw.agency_config")} == {slug}
+        recorded = rows(database, "select distinct subject from raw.audit_log where kind = 'agency_config'")
+        assert {r[0] for r in recorded} == {slug}
     sample_ids = {r[0] for r in rows(sample, "select incident_id from raw.incidents")}
     synthetic_ids = {r[0] for r in rows(synthetic, "select incident_id from raw.incidents")}
     assert len(sample_ids) > 80_000 and 0 < len(synthetic_ids) <= SYNTHETIC_INCIDENTS
