@@ -157,6 +157,10 @@ def test_the_workspace_serves_one_location_per_agency(folder: Path, tmp_path: Pa
         os.environ.pop("BEATWISE_DEPLOYMENT") if saved is None else os.environ.update(BEATWISE_DEPLOYMENT=saved)
 
 
+# The default install's users and their published demo passwords (README).
+PASSWORDS = {name: f"{name}-demo" for name in ("analyst", "supervisor", "auditor", "admin")}
+
+
 def users_file(path: Path) -> Path:
     """The default install's users (their demo passwords), each given agencies of the deployment."""
     store = yaml.safe_load((ROOT / "config" / "users.yaml").read_text(encoding="utf-8"))
@@ -178,8 +182,6 @@ def test_users_open_their_own_agency_only(ran: subprocess.CompletedProcess, fold
         deployment.agency_for("analyst", "synthetic")
     with pytest.raises(AgencyRefused, match="belongs to no agency"):
         deployment.agency_for("auditor")
-
-    from tests.dashboards.conftest import PASSWORDS
 
     def signed_in(username: str) -> AppTest:
         at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60)
