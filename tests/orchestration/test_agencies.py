@@ -42,12 +42,12 @@ def write_yaml(path: Path, data: dict) -> Path:
     return path
 
 
-def sample_config(folder: Path, name: str, data_root: Path, **agency) -> Path:
+def sample_config(folder: Path, file: str, data_root: Path, **agency) -> Path:
     """config/chicago_sample.yaml as a file elsewhere (extends and data_root made absolute), lighter."""
     raw = yaml.safe_load((ROOT / "config" / "chicago_sample.yaml").read_text(encoding="utf-8"))
     raw.update({"extends": str(ROOT / "config" / "chicago.yaml"), "data_root": str(data_root), **LIGHT})
     raw["agency"].update(agency)
-    return write_yaml(folder / name, raw)
+    return write_yaml(folder / file, raw)
 
 
 @pytest.fixture(scope="module")
