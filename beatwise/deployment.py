@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Thread
 
 import yaml
 
@@ -155,14 +156,23 @@ def _run_one(agency: Agency, command: list[str], echo: Callable[[str], None], pr
     agency.home.mkdir(parents=True, exist_ok=True)
     argv = [part.replace("{config}", str(agency.config)) for part in command]
     started = time.perf_counter()
-    last = ""
-    # Its output as it comes (stderr merged: a failed command's last line is its cause).
+    causes: list[str] = []
+    # Both streams as they come; a failed command's cause is the last line of its stderr (beatwise.cli).
     with subprocess.Popen(argv, env={**inherited, **agency.environment()}, cwd=paths.PROJECT_ROOT,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
-        for line in process.stdout:
-            echo(f"[{agency.slug}] {line.rstrip()}" if prefix else line.rstrip("\n"))
-            last = line.strip() or last
-    return Outcome(agency.slug, process.returncode, time.perf_counter() - started, last)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        errors = Thread(target=_relay, args=(process.stderr, agency.slug if prefix else "", echo, causes))
+        errors.start()
+        _relay(process.stdout, agency.slug if prefix else "", echo, [])
+        errors.join()
+    return Outcome(agency.slug, process.returncode, time.perf_counter() - started, causes[-1] if causes else "")
+
+
+def _relay(stream, slug: str, echo: Callable[[str], None], lines: list[str]) -> None:
+    """Echo each line of `stream` (prefixed with the agency's slug if given); keep the non-empty ones."""
+    for line in stream:
+        echo(f"[{slug}] {line.rstrip()}" if slug else line.rstrip("\n"))
+        if line.strip():
+            lines.append(line.strip())
 
 
 def beatwise_command(*args: str) -> list[str]:
