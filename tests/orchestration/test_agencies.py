@@ -184,7 +184,7 @@ def test_users_open_their_own_agency_only(ran: subprocess.CompletedProcess, fold
         deployment.agency_for("auditor")
 
     def signed_in(username: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60)
+        at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=120)
         at.run()
         at.text_input[0].input(username)
         at.text_input[1].input(PASSWORDS[username])
@@ -195,20 +195,29 @@ def test_users_open_their_own_agency_only(ran: subprocess.CompletedProcess, fold
     def agency_shown(at: AppTest) -> str:
         return next(c.value for c in at.sidebar.caption if c.value.startswith("Agency:"))
 
+    def districts_shown(at: AppTest) -> set[str]:  # the Missions page's table: read from the open snapshot
+        return set(at.dataframe[0].value["district"].astype(str))
+
+    planned = {slug: {str(r[0]) for r in rows(folder / "homes" / slug / "serving.duckdb",
+                                              "select distinct district from plans.missions")}
+               for slug in ("chicago_sample", "synthetic")}
+    assert planned["chicago_sample"] and planned["synthetic"] and not planned["chicago_sample"] & planned["synthetic"]
+
     analyst = signed_in("analyst")
     assert not analyst.exception, analyst.exception
     assert "Chicago" in agency_shown(analyst) and not analyst.sidebar.selectbox
+    assert districts_shown(analyst) <= planned["chicago_sample"]
     analyst.session_state["agency"] = "synthetic"  # asked for another agency's dashboards: not given
     analyst.run()
-    assert "Chicago" in agency_shown(analyst)
+    assert "Chicago" in agency_shown(analyst) and districts_shown(analyst) <= planned["chicago_sample"]
 
     supervisor = signed_in("supervisor")
-    assert "Synthetic City" in agency_shown(supervisor)
+    assert "Synthetic City" in agency_shown(supervisor) and districts_shown(supervisor) <= planned["synthetic"]
 
     admin = signed_in("admin")  # a member of both chooses between them
     assert admin.sidebar.selectbox[0].options == ["chicago_sample", "synthetic"]
     admin.sidebar.selectbox[0].select("synthetic").run()
-    assert "Synthetic City" in agency_shown(admin)
+    assert "Synthetic City" in agency_shown(admin) and districts_shown(admin) <= planned["synthetic"]
 
     auditor = signed_in("auditor")
     assert any("belongs to no agency" in e.value for e in auditor.error)
