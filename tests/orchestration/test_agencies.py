@@ -11,6 +11,7 @@ location whose configuration cannot load fails alone. The dashboards open the si
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,9 +66,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                            "data_root": str(synthetic_data), **LIGHT})
     broken_data = folder / "broken_data"
     broken_data.mkdir()
-    for file in sample_data.iterdir():
-        (broken_data / file.name).symlink_to(file)
-    (broken_data / "incidents.parquet").unlink()
+    for file in sample_data.iterdir():  # copies: a feed file may not be a link out of data_root
+        if file.name != "incidents.parquet":
+            shutil.copy(file, broken_data / file.name)
     (broken_data / "incidents.parquet").write_text("this is not a Parquet file\n", encoding="utf-8")
     sample_config(folder, "broken.yaml", broken_data, slug="broken_feed", name="Broken Feed Police Department")
     write_yaml(folder / "deployment.yaml", {"home": "homes", "agencies": {
