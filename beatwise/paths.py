@@ -5,14 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+# A state folder for the current thread only: the dashboards serve several agencies' users from one process,
+# so the agency a session has open cannot live in the process's environment.
+_CONTEXT_HOME: ContextVar[Path | None] = ContextVar("beatwise_home", default=None)
+
+
+def set_context_home(path: Path | None) -> None:
+    """Use `path` as the state folder in this thread (its context) until set again; None: back to the
+    environment's."""
+    _CONTEXT_HOME.set(path)
+
 
 def home() -> Path:
     """The state folder (warehouse, serving snapshot, landing files, Dagster home, MLflow store)."""
-    path = Path(os.environ.get("BEATWISE_HOME", PROJECT_ROOT / "var")).resolve()
+    chosen = _CONTEXT_HOME.get()
+    path = (chosen or Path(os.environ.get("BEATWISE_HOME", PROJECT_ROOT / "var"))).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

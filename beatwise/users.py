@@ -1,4 +1,5 @@
-"""The user store (config/users.yaml, or $BEATWISE_USERS): who the dashboard users are and their roles.
+"""The user store (config/users.yaml, or $BEATWISE_USERS): who the dashboard users are, their roles and, in a
+deployment serving many agencies, the agencies each belongs to (`agencies: [slug, ...]`).
 
 The dashboards log users in against it, and the planner checks every override's user and role against it
 when it applies one, whatever path the override came by. Who may do what is decided here, in one place.
@@ -42,6 +43,9 @@ def _load(path: Path, mtime_ns: int) -> dict:
         roles = (user or {}).get("roles") or []
         if len(roles) != 1 or roles[0] not in ROLES:
             raise UserStoreError(f"{path}: user {username!r} must have exactly one role of {', '.join(ROLES)}")
+        agencies = (user or {}).get("agencies", [])
+        if not isinstance(agencies, list) or not all(isinstance(a, str) and a for a in agencies):
+            raise UserStoreError(f"{path}: user {username!r}: agencies must be a list of agency slugs")
     return config
 
 
@@ -59,6 +63,13 @@ def role_of(username: str) -> str | None:
     """The stored role of `username`, or None for a user the store does not know."""
     user = store()["credentials"]["usernames"].get(username)
     return user["roles"][0] if user else None
+
+
+def agencies_of(username: str) -> tuple[str, ...]:
+    """The agencies (slugs) whose dashboards `username` may open in a deployment; empty for a user the store
+    does not know or who belongs to none."""
+    user = store()["credentials"]["usernames"].get(username)
+    return tuple((user or {}).get("agencies") or ())
 
 
 def check_password(username: str, password: str) -> bool:

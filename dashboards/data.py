@@ -17,12 +17,27 @@ import streamlit as st
 
 from beatwise import paths
 from beatwise.config import AgencyConfig, load_config
+from beatwise.deployment import Agency, deployment_file, load_deployment
 
 CACHE_SECONDS = 300
 
 
+def current_agency() -> Agency | None:
+    """In a deployment ($BEATWISE_DEPLOYMENT), the agency the signed-in user has open (session key `agency`,
+    else their first), checked against the user store on every call; None in a one-agency install."""
+    if deployment_file() is None:
+        return None
+    return load_deployment().agency_for(st.session_state.get("username") or "", st.session_state.get("agency"))
+
+
+def user_agencies(username: str) -> tuple[Agency, ...]:
+    """The deployment's agencies `username` may open (empty in a one-agency install)."""
+    return load_deployment().open_for(username) if deployment_file() is not None else ()
+
+
 def snapshot_file() -> Path:
-    return paths.serving_path()
+    agency = current_agency()
+    return agency.serving_file if agency else paths.serving_path()
 
 
 def snapshot_version() -> int:
@@ -94,9 +109,18 @@ def _config(file: str, mtime_ns: int) -> AgencyConfig:
 
 
 def agency_config() -> AgencyConfig:
-    """The agency configuration the pipeline runs for ($BEATWISE_CONFIG, else the embedded sample)."""
-    file = os.environ.get("BEATWISE_CONFIG") or str(paths.PROJECT_ROOT / "config" / "chicago_sample.yaml")
+    """The agency configuration the pipeline runs for: the open agency's in a deployment, else
+    $BEATWISE_CONFIG, else the embedded sample."""
+    agency = current_agency()
+    file = str(agency.config) if agency else (os.environ.get("BEATWISE_CONFIG")
+                                             or str(paths.PROJECT_ROOT / "config" / "chicago_sample.yaml"))
     return _config(file, Path(file).stat().st_mtime_ns)
+
+
+def login_is_demo() -> bool:
+    """Whether the login may use the demo's cookie key: only a one-agency install of the demo (a deployment
+    serves real agencies and signs its sessions with a key of its own)."""
+    return deployment_file() is None and agency_config().is_demo
 
 
 def simulated_operations() -> bool:

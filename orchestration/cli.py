@@ -85,9 +85,21 @@ def pipeline_job(config_file: str | None) -> str:
 @click.command()
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="agency configuration (default: $BEATWISE_CONFIG, else config/chicago_sample.yaml)")
-def run(config_file: str | None) -> None:
+@click.option("--deployment", "deployment_file", type=click.Path(exists=True, dir_okay=False),
+              help="run every agency of this deployment file, each in a process and state folder of its own")
+@click.option("--agency", "slugs", multiple=True, help="with --deployment: only this agency (repeatable)")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1),
+              help="with --deployment: agencies run at the same time")
+def run(config_file: str | None, deployment_file: str | None, slugs: tuple[str, ...], jobs: int) -> None:
     """Materialize every asset once, in this process, and print what was built (the demo job for a config
     with a `demo:` block, else the main job, which never writes simulated rows)."""
+    if deployment_file:
+        if config_file:
+            raise click.UsageError("--config and --deployment exclude each other: the deployment names the configs")
+        run_deployment(deployment_file, slugs, jobs)
+        return
+    if slugs or jobs != 1:
+        raise click.UsageError("--agency and --jobs need --deployment")
     prepare_environment(config_file)
     from orchestration.recovery import checkpoint_after_run, recover_before_run
     from orchestration.summary import print_summary
@@ -109,6 +121,23 @@ def run(config_file: str | None) -> None:
         if event.is_step_success and event.step_key
     }
     print_summary(elapsed, step_seconds)
+
+
+def run_deployment(file: str, slugs: tuple[str, ...], jobs: int) -> None:
+    """`beatwise run` for each agency of the deployment (up to `jobs` at once), each in its own process with
+    its own state folder; one agency's failure is reported and the others still run; exit 1 if any failed."""
+    from beatwise.deployment import beatwise_command, load_deployment, run_each
+
+    outcomes = run_each(load_deployment(file), beatwise_command("run", "--config", "{config}"), slugs, jobs,
+                        click.echo)
+    click.echo("\nagency                   outcome   seconds")
+    for o in outcomes:
+        click.echo(f"{o.slug:<24} {'ok' if o.ok else 'FAILED':<9} {o.seconds:>7.1f}"
+                   + ("" if o.ok else f"  {o.last_line}"))
+    failed = [o.slug for o in outcomes if not o.ok]
+    if failed:
+        click.echo(f"beatwise run failed for {len(failed)} of {len(outcomes)} agencies: {', '.join(failed)}", err=True)
+        sys.exit(1)
 
 
 def score_shift(shift: datetime) -> None:

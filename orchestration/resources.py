@@ -18,6 +18,13 @@ DEFAULT_CONFIG = paths.PROJECT_ROOT / "config" / "chicago_sample.yaml"
 WAREHOUSE_POOL = "warehouse"
 
 
+def agency_named(name: str) -> str:
+    """A schedule's or sensor's name, prefixed with the agency's slug in a deployment's per-agency code
+    location ($BEATWISE_AGENCY), so that the Dagster UI tells the agencies' automations apart."""
+    slug = os.environ.get("BEATWISE_AGENCY")
+    return f"{slug}__{name}" if slug else name
+
+
 class AgencyResource(dg.ConfigurableResource):
     """The agency configuration file the pipeline runs for: set, else $BEATWISE_CONFIG, else the sample."""
 

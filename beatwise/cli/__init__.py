@@ -14,6 +14,8 @@ import click
 
 # name -> ("module:attribute" of a click command, imported on first use; one line of help).
 COMMANDS = {
+    "deployment": ("beatwise.cli.deployment:deployment",
+                   "Many agencies, one deployment: list them, write their Dagster workspace."),
     "config": ("beatwise.cli.config:config", "Check an agency configuration against its own data."),
     "init": ("beatwise.cli.config:init", "Draft a commented agency configuration from an incident export."),
     "audit": ("beatwise.cli.audit:audit", "Verify and read the tamper-evident audit log."),
@@ -56,9 +58,10 @@ def main() -> None:
         cli()
     except Exception as exc:  # noqa: BLE001 - the traceback for the developer, the cause for the user
         from beatwise.config import ConfigError
+        from beatwise.deployment import DeploymentError
         from beatwise.ingest.read import FeedError
 
-        if isinstance(exc, (ConfigError, FeedError)):
+        if isinstance(exc, (ConfigError, DeploymentError, FeedError)):
             cause = str(exc)
         else:
             traceback.print_exc()

@@ -16,7 +16,7 @@ from models.planning.overrides import apply_pending, pending
 from models.planning.planner import latest_risk_shift, plan_shift
 from orchestration.defs.publish import publish
 from orchestration.landing import FIELD_FEEDS, changed_files_request, landing_state
-from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
+from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource, agency_named
 
 GROUP = "missions"
 MISSIONS = dg.AssetKey(["plans", "missions"])
@@ -133,7 +133,7 @@ def _shift_schedule() -> dg.ScheduleDefinition:
     lead = config.capacity.planning_lead_minutes
 
     @dg.schedule(
-        name="plan_each_shift",
+        name=agency_named("plan_each_shift"),
         cron_schedule=planning_times(config.shift_start_hours, lead),
         job=plan_job,
         execution_timezone=config.agency.timezone,
@@ -149,7 +149,8 @@ def _shift_schedule() -> dg.ScheduleDefinition:
     return plan_each_shift
 
 
-@dg.sensor(job=overrides_job, minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(name=agency_named("override_inbox"), job=overrides_job, minimum_interval_seconds=15,
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def override_inbox(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Apply analysts' overrides within one tick of their arrival in the inbox."""
     files = pending()
@@ -161,7 +162,8 @@ def override_inbox(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     )
 
 
-@dg.sensor(job=refresh_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(name=agency_named("new_feed_files"), job=refresh_job, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def new_feed_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Refresh forecasts and plans when new or changed feed files land."""
     state = landing_state(lambda path: path.parts[0] not in FIELD_FEEDS)

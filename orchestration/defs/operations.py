@@ -15,7 +15,7 @@ from models.impact.outcomes import ImpactError, estimate_impact
 from models.impact.replay import FILE_PREFIX, simulate_recent_operations
 from models.planning.briefing import write_missing_briefings
 from orchestration.landing import FIELD_FEEDS, changed_files_request, landing_state
-from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
+from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource, agency_named
 
 GROUP = "operations"
 SIMULATED = dg.AssetKey(["operations", "simulated_shifts"])
@@ -118,7 +118,8 @@ field_operations_job = dg.define_asset_job(
 )
 
 
-@dg.sensor(job=field_operations_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(name=agency_named("new_field_files"), job=field_operations_job, minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def new_field_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Load real AVL and activity files when they land, and rebuild the reports from them (the demo's own
     simulated files are the demo job's)."""
