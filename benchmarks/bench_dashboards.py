@@ -1,28 +1,24 @@
 """Page render times of the dashboards (AppTest, in process) on the full-city serving snapshot.
 
-The snapshot is what `beatwise run --config config/chicago.yaml` publishes (the whole `main` job, simulated
-operations and report marts included), built into BEATWISE_HOME/bench/dashboards and reused while its run
-marker says it was built from the current code (Python, SQL and config sources; any change rebuilds it).
+The snapshot is what `beatwise run --config benchmarks/full_city_demo.yaml` publishes: the whole city with a
+week of simulated field operations in every district, so the report pages have the city's data. It is kept
+under BEATWISE_HOME/bench/full_city_demo and reused while it was built by the current code
+(bench_full_city.kept_run).
 Each page is timed cold (query cache cleared, as after a republish) and warm; the figures are medians. A page
 that shows no data fails the benchmark: its timing would measure an empty page.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from beatwise import paths
+from benchmarks.bench_full_city import kept_run
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "config" / "chicago.yaml"
+CONFIG = ROOT / "benchmarks" / "full_city_demo.yaml"
 PAGES = [
     "missions",
     "risk_map",
@@ -39,18 +35,6 @@ PAGES = [
     "data_health",
 ]
 REPEATS = int(os.environ.get("BEATWISE_BENCH_DASHBOARDS_REPEATS", 5))
-MARKER = "main_run.json"  # written after a successful `beatwise run`, with the code it ran
-# What a snapshot is built from: a change to any of these files rebuilds it.
-SOURCES = ("beatwise", "models", "orchestration", "dbt_project/models", "dbt_project/macros", "config")
-
-
-def _code_digest() -> str:
-    digest = hashlib.sha256()
-    for folder in SOURCES:
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.suffix in {".py", ".sql", ".yml", ".yaml"}:
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _use_home(home: Path, config: Path) -> None:
@@ -69,40 +53,7 @@ def _full_city_snapshot() -> Path:
         config = Path(os.environ.get("BEATWISE_BENCH_DASHBOARDS_CONFIG") or ROOT / "config" / "chicago_sample.yaml")
         _use_home(Path(given), config)
         return Path(given) / "serving.duckdb"
-    home = paths.home() / "bench" / "dashboards"
-    marker = home / MARKER
-    code = _code_digest()
-    built = json.loads(marker.read_text()) if marker.exists() else {}
-    if not (built.get("code") == code and (home / "serving.duckdb").exists()):
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
-        env = os.environ | {
-            "BEATWISE_HOME": str(home),
-            "DAGSTER_HOME": str(home / "dagster"),
-            "BEATWISE_WAREHOUSE": str(home / "warehouse.duckdb"),
-            "BEATWISE_CONFIG": str(CONFIG),
-        }
-        log = home / "run.log"
-        started = time.perf_counter()
-        with log.open("w") as out:
-            proc = subprocess.run(
-                [str(Path(sys.executable).with_name("beatwise")), "run", "--config", str(CONFIG)],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        if proc.returncode != 0:
-            raise RuntimeError(f"beatwise run failed on the full city (log: {log}):\n{log.read_text()[-4000:]}")
-        marker.write_text(
-            json.dumps(
-                {
-                    "config": str(CONFIG.relative_to(ROOT)),
-                    "code": code,
-                    "seconds": round(time.perf_counter() - started, 1),
-                }
-            )
-        )
+    home, _ = kept_run("full_city_demo", CONFIG)
     _use_home(home, CONFIG)
     return home / "serving.duckdb"
 

@@ -5,7 +5,7 @@ simulated operations: Chicago's full config has no `demo:` block). Target: 300 s
 Memory is the peak of the whole process tree (the run and its `dbt build` child together), sampled from
 /proc every 0.2 s. Each Dagster step gets its seconds and the tree's peak while it ran, so the table says
 where the time and the memory go. The run's home is kept, with a marker naming the code it ran, so the
-dashboards benchmark times its pages on this snapshot instead of building another.
+dashboards benchmark builds its full-city demo the same way (`kept_run`).
 """
 
 from __future__ import annotations
@@ -25,28 +25,25 @@ from beatwise import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "chicago.yaml"
-MARKER = "full_city_run.json"
+MARKER = "kept_run.json"
 # What a run is built from: a change to any of these files makes the kept run stale.
 SOURCES = ("beatwise", "models", "orchestration", "dbt_project/models", "dbt_project/macros", "config")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def home() -> Path:
-    return paths.home() / "bench" / "full_city"
-
-
-def environment(run_home: Path) -> dict[str, str]:
+def environment(run_home: Path, config: Path) -> dict[str, str]:
     return os.environ | {
         "BEATWISE_HOME": str(run_home),
         "DAGSTER_HOME": str(run_home / "dagster"),
         "BEATWISE_WAREHOUSE": str(run_home / "warehouse.duckdb"),
-        "BEATWISE_CONFIG": str(CONFIG),
+        "BEATWISE_CONFIG": str(config),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 
 
-def code_digest() -> str:
-    digest = hashlib.sha256()
+def code_digest(config: Path) -> str:
+    """The sources a run is built from, and its config file (which may live outside `config/`)."""
+    digest = hashlib.sha256(config.read_bytes())
     for folder in SOURCES:
         for path in sorted((ROOT / folder).rglob("*")):
             if path.suffix in {".py", ".sql", ".yml", ".yaml"}:
@@ -123,22 +120,23 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build(run_home: Path) -> dict:
-    """One full-city run from nothing in `run_home`, measured; the marker it writes holds the figures."""
+def build(run_home: Path, config: Path) -> dict:
+    """One `beatwise run` of `config` from nothing in `run_home`, measured; the marker it writes holds the
+    figures."""
     shutil.rmtree(run_home, ignore_errors=True)
     run_home.mkdir(parents=True)
-    log, code = run_home / "run.log", code_digest()  # the code as the run starts
+    log, code = run_home / "run.log", code_digest(config)  # the code as the run starts
     started, cpu_before = time.perf_counter(), _children_cpu()
     with log.open("w") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("beatwise")), "run", "--config", str(CONFIG)],
-                                cwd=ROOT, env=environment(run_home), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("beatwise")), "run", "--config", str(config)],
+                                cwd=ROOT, env=environment(run_home, config), stdout=out, stderr=subprocess.STDOUT)
         sampler = MemorySampler(proc.pid)
         sampler.start()
         returncode = proc.wait()
         samples = sampler.stop()
     wall, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
     if returncode != 0:
-        raise RuntimeError(f"beatwise run failed on the full city (log: {log}):\n{log.read_text()[-4000:]}")
+        raise RuntimeError(f"beatwise run failed on {config.name} (log: {log}):\n{log.read_text()[-4000:]}")
     steps = {}
     for step, (start, end) in sorted(step_windows(run_home).items(), key=lambda kv: kv[1][0]):
         during = [rss for at, rss in samples if start <= at <= end]
@@ -154,18 +152,20 @@ def build(run_home: Path) -> dict:
     return figures
 
 
-def full_city_run() -> tuple[Path, dict]:
-    """The kept full-city run of the current code (built now when absent or stale) and its figures."""
-    marker = home() / MARKER
+def kept_run(name: str, config: Path) -> tuple[Path, dict]:
+    """The kept run `name` of `config` by the current code (built now when absent or stale): its state
+    folder and figures."""
+    run_home = paths.home() / "bench" / name
+    marker = run_home / MARKER
     figures = json.loads(marker.read_text()) if marker.exists() else {}
-    if figures.get("code") != code_digest() or not (home() / "serving.duckdb").exists():
-        figures = build(home())
-    return home(), figures
+    if figures.get("code") != code_digest(config) or not (run_home / "serving.duckdb").exists():
+        figures = build(run_home, config)
+    return run_home, figures
 
 
 def bench_full_city() -> dict[str, float]:
     """Wall seconds and peak memory of the full-city build, and the ten steps that cost the most."""
-    _, figures = full_city_run()
+    _, figures = kept_run("full_city", CONFIG)
     report: dict[str, float] = {
         "full_city_build_seconds": figures["wall_seconds"],
         "full_city_build_cpu_seconds": figures["cpu_seconds"],
