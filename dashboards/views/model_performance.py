@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data
+from models.forecasting.explain import method_words
 
 auth.guard(__file__)
 st.title("Model performance")
@@ -38,6 +39,7 @@ latest = data.query(
        where evaluated_at = (select max(evaluated_at) from forecast.backtest_metrics)"""
 )
 latest["role"] = latest["role"].fillna("")
+latest["method"] = latest["method"].map(method_words)
 types = sorted(latest["crime_type"].unique())
 crime_type = st.selectbox("Crime type", types, format_func=lambda t: t.replace("_", " "))
 mine = latest[latest["crime_type"] == crime_type]
@@ -115,10 +117,10 @@ data.csv_download(mine, f"backtest_{crime_type}")
 
 def gate_in_words(row: pd.Series) -> str:
     """The gate's decision for one crime type as a sentence."""
-    baseline = str(row["best_baseline"]).replace("_", " ")
+    baseline = method_words(row["best_baseline"])
     if not row["candidate_wins"]:
         return f"The best baseline ({baseline}) serves: no candidate beat it on harm-weighted capture at 1%."
-    served = str(row["champion"]).replace("_", " ")
+    served = method_words(row["champion"])
     mixed = f", mixed with {baseline} at weight {row['blend_weight']:.2f}" if "blend" in str(row["champion"]) else ""
     return (f"{served}{mixed} serves: it captured more harm at 1% than the best baseline ({baseline}), "
             "and its PAI at 1% was not below the baseline's beyond the 90% interval.")
@@ -134,8 +136,8 @@ if data.has("forecast.champion_gate"):
     data.table(
         pd.DataFrame({
             "crime type": gate["crime_type"].str.replace("_", " "),
-            "serves": gate["champion"].str.replace("_", " "),
-            "best baseline": gate["best_baseline"].str.replace("_", " "),
+            "serves": gate["champion"].map(method_words),
+            "best baseline": gate["best_baseline"].map(method_words),
             "decision": gate.apply(gate_in_words, axis=1),
             "the gate's figures": gate["reason"],
         }),

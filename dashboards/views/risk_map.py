@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import auth, data, maps
-from models.forecasting.explain import crime_words
+from models.forecasting.explain import crime_words, method_words
 
 auth.guard(__file__)
 st.title("Risk map")
@@ -36,7 +36,8 @@ if chosen:
 a, b, c = st.columns(3)
 a.metric("Cells shown", f"{len(surface):,}")
 b.metric(f"Expected {crime_words(crime_type, 2)} in them this shift", f"{surface['expected_count'].sum():.1f}")
-c.metric("Model", f"{surface['method'].iat[0]} {surface['model_version'].iat[0]}" if not surface.empty else "-")
+c.metric("Model", method_words(surface["method"].iat[0]) if not surface.empty else "-",
+         help=f"version {surface['model_version'].iat[0]} in the model registry" if not surface.empty else None)
 
 shown = pd.DataFrame(
     {

@@ -31,6 +31,23 @@ LAND_USE = {"residential_share": "residential", "commercial_share": "commercial"
             "recreational_share": "parks and recreation"}
 
 
+# What an analyst calls each forecasting method (the code names stay in the warehouse and MLflow).
+METHODS = {
+    "lightgbm_poisson": "learned model (LightGBM)",
+    "kernel_decay": "recent crime nearby, newest first",
+    "prospective_hotspot": "prospective hotspots",
+    "pooled_shrinkage": "all crime nearby, shrunk to the area",
+    "blend": "learned model blended with the best baseline",
+}
+
+
+def method_words(method: str) -> str:
+    """A forecasting method as words: "count of the last 28 days" for prior_28d; unknown names de-underscored."""
+    if days := re.fullmatch(r"prior_(\d+)d", str(method)):
+        return f"count of the last {int(days.group(1)):,} days"
+    return METHODS.get(str(method), str(method).replace("_", " "))
+
+
 def crime_words(crime_type: str, n: float) -> str:
     one, many = PLURAL.get(crime_type, (crime_type.replace("_", " "),) * 2)
     return one if round(n) == 1 else many
