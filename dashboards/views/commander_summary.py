@@ -28,7 +28,8 @@ a, b, c, d = st.columns(4)
 a.metric("Missions planned", f"{summary['missions_planned']:,}")
 b.metric("Missions delivered (any dose)", f"{summary['missions_dosed']:,}",
          help="missions where a unit spent time inside the mission cell")
-c.metric("Dose delivered", f"{summary['delivered_minutes']:,.0f} of {summary['planned_minutes']:,.0f} min")
+c.metric("Minutes delivered", f"{summary['delivered_minutes']:,.0f}",
+         help=f"of {summary['planned_minutes']:,.0f} planned minutes of directed patrol")
 d.metric("Compliance", f"{summary['compliance']:.0%}" if pd.notna(summary["compliance"]) else "-",
          help="planned minutes delivered in the mission cells (capped at the plan per mission)")
 

@@ -142,6 +142,7 @@ for text in caps:
 
 districts = deciles = pd.DataFrame()
 simulated = False
+MEASURES = {"minutes_share": "share of patrol minutes", "crime_share": "share of crime"}
 if data.has("marts.rpt_exposure_district", "marts.rpt_exposure_risk_decile"):
     districts = data.query("select * from marts.rpt_exposure_district order by district")
     deciles = data.query("select * from marts.rpt_exposure_risk_decile order by risk_decile")
@@ -154,18 +155,21 @@ else:
                + (" SIMULATED field operations (demo)." if simulated else ""))
     views = ((districts, "district", "district"), (deciles, "risk_decile", "risk decile (1 = riskiest)"))
     for frame, by, title in views:
-        long = frame.melt(id_vars=[by], value_vars=["minutes_share", "crime_share"], var_name="measure",
-                          value_name="share")
+        long = frame.rename(columns=MEASURES).melt(id_vars=[by], value_vars=list(MEASURES.values()),
+                                                   var_name="measure", value_name="share")
         st.subheader(f"Patrol minutes and crime by {title}")
         st.altair_chart(
             alt.Chart(long).mark_bar().encode(
                 x=alt.X(f"{by}:N", title=title), xOffset="measure:N",
-                y=alt.Y("share:Q", axis=alt.Axis(format="%")), color="measure:N",
+                y=alt.Y("share:Q", title="share of the jurisdiction's total", axis=alt.Axis(format="%")),
+                color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
                 tooltip=[f"{by}:N", "measure:N", alt.Tooltip("share:Q", format=".1%")],
             ),
             width="stretch",
         )
-        data.table(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}")
+        data.table(frame.drop(columns=["window_start", "window_end"]), hide_index=True, key=f"exposure_{by}",
+                   column_config={c: st.column_config.NumberColumn(label, format="percent")
+                                  for c, label in MEASURES.items()})
 
 st.subheader("Closed loop: does patrol run away from true crime?")
 from beatwise.paths import closed_loop_result  # noqa: E402
