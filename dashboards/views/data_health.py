@@ -25,7 +25,8 @@ freshness = data.query(f"""select feed, max({stamp}) as last_load, count(*) as l
 snapshot_at = data.scalar("select max(" + stamp + ") from raw.load_log")
 st.subheader("Feeds")
 published = datetime.fromtimestamp(data.snapshot_version() / 1e9)
-st.caption(f"Serving snapshot published {published:%Y-%m-%d %H:%M}; last feed load {snapshot_at}")
+last_load = f"{snapshot_at:%a %d %b %Y, %H:%M}" if hasattr(snapshot_at, "strftime") else "none yet"
+st.caption(f"Serving snapshot published {published:%a %d %b %Y, %H:%M}; last feed load {last_load}")
 data.table(freshness, hide_index=True, key="feeds_table")
 
 st.subheader("Quarantined rows")
@@ -35,14 +36,18 @@ if data.has("raw.quarantine"):
     if reasons.empty:
         st.success("No row has been quarantined.")
     else:
+        # The chart groups reasons by their rule: the details after ':' or '(' (a cell, row numbers) are in
+        # the table below.
+        rules = data.query("""select feed, trim(regexp_replace(reason, '[:(].*$', '')) as rule, count(*) as rows
+                              from raw.quarantine group by all order by rows desc limit 20""")
         st.altair_chart(
-            alt.Chart(reasons.head(20))
+            alt.Chart(rules)
             .mark_bar()
             .encode(
-                x=alt.X("rows:Q"),
-                y=alt.Y("reason:N", sort="-x", title=None),
-                color="feed:N",
-                tooltip=["feed", "reason", "rows"],
+                x=alt.X("rows:Q", title="rows quarantined"),
+                y=alt.Y("rule:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
+                color=alt.Color("feed:N", legend=alt.Legend(orient="bottom")),
+                tooltip=["feed", "rule", "rows"],
             ),
             width="stretch",
         )
