@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -323,6 +324,20 @@ def _published_missions(start, end) -> pd.DataFrame:
     )
 
 
+def _most_in_window(missions: pd.DataFrame, window: int) -> tuple[int, int | None]:
+    """The most missions one group (a cell, real or replayed) had in any `window` consecutive shifts (shift
+    index `k`), and the position of a row where that window starts."""
+    if missions.empty:
+        return 0, None
+    k = missions["k"].to_numpy(np.int64)
+    keys = missions["group"].to_numpy(np.int64) * (k.max() + window + 1) + k  # groups never overlap
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    counts = np.searchsorted(keys, keys + window, side="left") - np.arange(keys.size)
+    best = int(np.argmax(counts))
+    return int(counts[best]), int(order[best])
+
+
 def exposure_caps(start, end) -> dict:
     """Did the exposure cap hold in [start, end)? The most missions any cell had in any window of the
     config's window_shifts consecutive shifts (windows ending in the week), against the cap.
@@ -343,16 +358,11 @@ def exposure_caps(start, end) -> dict:
     calendar = shift_starts(config, first.date(), pd.Timestamp(end).date())
     index = {pd.Timestamp(s): i for i, s in enumerate(calendar)}
     missions["k"] = pd.to_datetime(missions["shift_start"]).map(index)
-    most, worst, drawn_most = 0, None, 0
-    for (_, cell), group in missions.groupby(["simulated", "cell_id"]):
-        ks = sorted(group["k"])
-        drawn = sorted(group.loc[~group["added"].astype(bool), "k"])
-        for i, k in enumerate(ks):
-            n = sum(1 for j in ks[i:] if j < k + window)
-            if n > most:
-                most, worst = n, cell
-        for i, k in enumerate(drawn):
-            drawn_most = max(drawn_most, sum(1 for j in drawn[i:] if j < k + window))
+    missions = missions.dropna(subset=["k"])  # a shift off the calendar takes no place in a window
+    missions["group"] = missions.groupby(["simulated", "cell_id"]).ngroup()
+    most, at = _most_in_window(missions, window)
+    worst = missions["cell_id"].iat[at] if at is not None else None
+    drawn_most, _ = _most_in_window(missions[~missions["added"].astype(bool)], window)
     if most <= cap:
         text = (f"**Held.** No cell had more than {most} mission(s) in any {window} consecutive shifts "
                 f"(cap: {cap}).")
