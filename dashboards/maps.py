@@ -179,10 +179,10 @@ def show(deck_: pdk.Deck, key: str, selectable: bool = False):
     return event.selection if event is not None else None
 
 
-def other_cells_layer(layer_id: str, drawn) -> pdk.Layer:
-    """The jurisdiction's cells not in `drawn` (cell ids other layers draw), nearly transparent, so a click
+def other_cells_layer(layer_id: str, drawn, among: pd.DataFrame) -> pdk.Layer:
+    """The cells of `among` not in `drawn` (cell ids other layers draw), nearly transparent, so a click
     anywhere picks a cell. Drawn cells are left out: deck.gl may pick this layer over one drawn above it."""
-    every = cells()[["cell_id"]]
+    every = among[["cell_id"]]
     return cell_layer(every[~every["cell_id"].isin(set(drawn))], layer_id, [255, 255, 255, 1])
 
 

@@ -16,6 +16,7 @@ from models.impact.estimator import POOL_STRATA
 from models.planning.tactics import describe
 
 OUTCOME_WORDS = {"applied": "applied", "rejected": "refused", "awaiting_approval": "waiting for a supervisor"}
+CLICKABLE_CELLS = 5_000  # cells in view beyond which the map offers no click-to-add layer
 
 
 def tactic_codes(tactics) -> list[str]:
@@ -118,7 +119,13 @@ if data.has("plans.plan_candidates") and not missions.empty:
     layers.insert(1, maps.cell_layer(pool, overrides.CANDIDATE_LAYER, [188, 189, 220, 150],
                                      ["district", "beat", "status"]))
     drawn |= set(pool["cell_id"])
-layers.insert(1, maps.other_cells_layer(overrides.CELL_LAYER, drawn))  # under the others: click anywhere
+in_view = maps.cells()
+in_view = in_view[in_view["district"].isin(chosen)]
+# A layer of every cell in view lets a click anywhere pick one; past a few districts it costs seconds a render
+# (the full city of Chicago has 27,000 cells), and the cell box below does the same job.
+clickable = len(in_view) <= CLICKABLE_CELLS
+if clickable:
+    layers.insert(1, maps.other_cells_layer(overrides.CELL_LAYER, drawn, in_view))  # under the others
 area = maps.cells()
 area = area[area["cell_id"].isin(missions["cell_id"])] if not missions.empty else area
 selection = maps.show(maps.deck(layers, area, "cell {cell_id}: click to pick it for an override"),
@@ -126,7 +133,9 @@ selection = maps.show(maps.deck(layers, area, "cell {cell_id}: click to pick it 
 st.caption(
     "Blue: planned · green: added by an analyst · grey: suppressed · lavender: cells of the candidate pool "
     "(top and high strata) not drawn · faint grey: the rest of the jurisdiction. Click a mission to suppress "
-    "it, or any other cell to add one there: the override form below is filled in."
+    + ("it, or any other cell to add one there: the override form below is filled in." if clickable else
+       f"it. To add one by clicking a cell, choose districts with at most {CLICKABLE_CELLS:,} cells in all, "
+       "or type the cell id below.")
 )
 # A click fills the form once (a new selection), so a later change in the form is not undone on rerun.
 picked = overrides.picked_on_map(selection, missions.loc[missions["status"] != "suppressed", "mission_id"])

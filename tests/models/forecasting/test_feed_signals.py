@@ -45,8 +45,10 @@ def synthetic_env(tmp_path_factory) -> Iterator[Path]:
     before = os.environ.get("BEATWISE_SYNTHETIC_DATA")
     os.environ["BEATWISE_SYNTHETIC_DATA"] = str(data)
     yield data
-    os.environ.pop("BEATWISE_SYNTHETIC_DATA") if before is None else os.environ.update(
-        BEATWISE_SYNTHETIC_DATA=before)
+    # A later test may have pointed it elsewhere or removed it: restore what was there before this module.
+    os.environ.pop("BEATWISE_SYNTHETIC_DATA", None)
+    if before is not None:
+        os.environ["BEATWISE_SYNTHETIC_DATA"] = before
 
 
 @pytest.fixture(scope="module")
@@ -130,16 +132,13 @@ def _backtest(config, events, cells, calendar):
         every_days=2, blend=False)
 
 
-def test_gunfire_detections_improve_the_forecast_of_the_types_they_inform(tmp_path_factory):
+def test_gunfire_detections_improve_the_forecast_of_the_types_they_inform(tmp_path_factory, monkeypatch):
     """The same backtest (train to June 2016, score July-December) with and without the detections as
     features, on a synthetic city of 40,000 incidents; the effect size per type is printed."""
     data = tmp_path_factory.mktemp("synthetic_effect")
     simulate_city(data, 40_000, date(2015, 1, 1), date(2017, 1, 1), seed=1)
-    os.environ["BEATWISE_SYNTHETIC_DATA"] = str(data)
-    try:
-        config = load_config(ROOT / "config" / "synthetic.yaml")
-    finally:
-        os.environ.pop("BEATWISE_SYNTHETIC_DATA")
+    monkeypatch.setenv("BEATWISE_SYNTHETIC_DATA", str(data))
+    config = load_config(ROOT / "config" / "synthetic.yaml")
     forecasting = config.forecasting.model_copy(update={"negatives_per_crime_type": 20_000,
                                                         "train_start": date(2016, 1, 1)})
     with_detections = config.model_copy(update={
