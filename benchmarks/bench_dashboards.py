@@ -83,7 +83,8 @@ def _rows_shown(at, stem: str) -> int:
 
 
 def bench_dashboards() -> dict[str, float]:
-    """Median seconds per page, cold and warm, on the full-city snapshot, and the rows each page showed."""
+    """Median seconds per page on the full-city snapshot: cold (caches empty, as the dashboards start), after a
+    republish (every query runs again; the map's geography stays built) and warm; and the rows each showed."""
     import streamlit as st
 
     snapshot = _full_city_snapshot()
@@ -92,19 +93,26 @@ def bench_dashboards() -> dict[str, float]:
     for stem in PAGES:
         if stem == "audit_log":  # the analyst role may not open it
             at = _logged_in("auditor")
-        cold, warm = [], []
+        cold, republished, warm = [], [], []
         for _ in range(REPEATS):
-            st.cache_data.clear()
+            st.cache_data.clear()  # as after the dashboards start
             started = time.perf_counter()
             at.switch_page(f"views/{stem}.py").run()
             cold.append(time.perf_counter() - started)
             rows = _rows_shown(at, stem)
+            os.utime(snapshot)  # as after a republish (an override, a new shift): every query runs again
+            started = time.perf_counter()
+            at.run()
+            republished.append(time.perf_counter() - started)
             started = time.perf_counter()
             at.run()
             warm.append(time.perf_counter() - started)
             _rows_shown(at, stem)
         figures[f"dashboards_{stem}_cold_seconds"] = round(statistics.median(cold), 3)
+        figures[f"dashboards_{stem}_republished_seconds"] = round(statistics.median(republished), 3)
         figures[f"dashboards_{stem}_warm_seconds"] = round(statistics.median(warm), 3)
         figures[f"dashboards_{stem}_rows_shown"] = rows
-    figures["dashboards_slowest_cold_seconds"] = max(v for k, v in figures.items() if k.endswith("_cold_seconds"))
+    for kind in ("cold", "republished", "warm"):
+        figures[f"dashboards_slowest_{kind}_seconds"] = max(
+            v for k, v in figures.items() if k.endswith(f"_{kind}_seconds") and "slowest" not in k)
     return figures
