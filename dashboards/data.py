@@ -245,8 +245,17 @@ def cell_places() -> pd.DataFrame:
 
 
 def with_places(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` (with a cell_id column) plus place_name and blocks; a cell without one keeps its id."""
-    places = cell_places()[["cell_id", "place_name", "blocks"]]
+    """`frame` (with a cell_id column) plus place_name and blocks; a cell without one keeps its id. A few
+    cells are looked up by id: reading every cell's places costs seconds on a big city."""
+    ids = frame["cell_id"].dropna().astype(str).unique().tolist()
+    if not ids:
+        return frame.assign(place_name=pd.Series(dtype=object), blocks=pd.Series(dtype=object))
+    if has("marts.dim_cell_places") and len(ids) <= 2_000:
+        marks, params = in_list(ids)
+        places = query(f"select cell_id, place_name, blocks from marts.dim_cell_places where cell_id in {marks}",
+                       tuple(params))
+    else:
+        places = cell_places()[["cell_id", "place_name", "blocks"]]
     joined = frame.merge(places, on="cell_id", how="left")
     joined["place_name"] = joined["place_name"].fillna("cell " + joined["cell_id"].astype(str))
     return joined
