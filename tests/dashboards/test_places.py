@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from beatwise import paths
+from models.forecasting.explain import method_words
 from tests.dashboards.conftest import charts, logged_in, open_page, snapshot_rows
 
 # What a feature's or a method's code name looks like (n_all_cell_364d, kernel_decay, distance_to_liquor_m).
@@ -84,7 +85,7 @@ def test_model_performance_compares_the_champion_with_every_baseline(analyst):
     assert not at.info
     crime_type = at.selectbox[0].value
     methods = {
-        r[0]
+        method_words(r[0])
         for r in snapshot_rows(
             """select distinct method from forecast.backtest_metrics where crime_type = ?
                and evaluated_at = (select max(evaluated_at) from forecast.backtest_metrics)""",
@@ -98,13 +99,11 @@ def test_model_performance_compares_the_champion_with_every_baseline(analyst):
         assert f'"{title}"' in specs, title
     spec, rows = drawn[0]
     assert set(rows["method"]) == methods and (rows["is"] == "champion").sum() == 1
-    pai = dict(
-        snapshot_rows(
-            """select method, value from forecast.backtest_metrics where crime_type = ? and metric = 'pai_1'
-               and evaluated_at = (select max(evaluated_at) from forecast.backtest_metrics)""",
-            [crime_type],
-        )
-    )
+    pai = {method_words(m): v for m, v in snapshot_rows(
+        """select method, value from forecast.backtest_metrics where crime_type = ? and metric = 'pai_1'
+           and evaluated_at = (select max(evaluated_at) from forecast.backtest_metrics)""",
+        [crime_type],
+    )}
     assert dict(zip(rows["method"], rows["pai_1"], strict=True)) == pytest.approx(pai)
     assert sum("Higher is better" in c.value for c in at.caption) >= 4
 
