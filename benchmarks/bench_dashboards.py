@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.bench_full_city import kept_run
+from benchmarks.bench_full_city import environment, kept_run
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "benchmarks" / "full_city_demo.yaml"
@@ -38,10 +38,7 @@ REPEATS = int(os.environ.get("BEATWISE_BENCH_DASHBOARDS_REPEATS", 5))
 
 
 def _use_home(home: Path, config: Path) -> None:
-    os.environ["BEATWISE_HOME"] = str(home)
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
-    os.environ["BEATWISE_WAREHOUSE"] = str(home / "warehouse.duckdb")
-    os.environ["BEATWISE_CONFIG"] = str(config)
+    os.environ.update(environment(home, config))
 
 
 def _full_city_snapshot() -> Path:

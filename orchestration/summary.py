@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from beatwise import paths, warehouse
+from beatwise.ingest.upsert import REASON_RULE_SQL
 
 TABLES = [
     ("raw.incidents", "incidents loaded"),
@@ -42,8 +43,7 @@ def print_summary(elapsed_seconds: float, step_seconds: dict[str, float]) -> Non
                 n = con.execute(f"select count(*) from {qualified}").fetchall()[0][0]
                 click.echo(f"  {label:<40} {n:>12,}")
         rows = con.execute(
-            # Reasons carry details after ':' or '(' (a cell, row numbers); group by what precedes them.
-            "select feed, trim(regexp_replace(reason, '[:(].*$', '')) as why, count(*) "
+            f"select feed, {REASON_RULE_SQL} as why, count(*) "
             "from raw.quarantine group by all order by 3 desc limit 8"
         ).fetchall()
         if rows:

@@ -136,6 +136,11 @@ def upsert(
     )
 
 
+# A quarantine reason's rule, for counting by kind: the details after ':' or '(' (a cell, row numbers) and
+# any number left in it ("duplicate of row 829") dropped. SQL over raw.quarantine.
+REASON_RULE_SQL = "trim(regexp_replace(regexp_replace(reason, '[:(].*$', ''), '[0-9]+', 'N', 'g'))"
+
+
 def quarantine(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
     """Add rejected rows (the raw.quarantine columns) unless the same row was already quarantined for the
     same reason from the same file: a repeated load does not repeat them. Returns how many were new."""

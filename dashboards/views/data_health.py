@@ -5,6 +5,7 @@ from datetime import datetime
 import altair as alt
 import streamlit as st
 
+from beatwise.ingest.upsert import REASON_RULE_SQL
 from dashboards import auth, data
 
 auth.guard(__file__)
@@ -36,10 +37,9 @@ if data.has("raw.quarantine"):
     if reasons.empty:
         st.success("No row has been quarantined.")
     else:
-        # The chart groups reasons by their rule: the details after ':' or '(' (a cell, row numbers) are in
-        # the table below.
-        rules = data.query("""select feed, trim(regexp_replace(reason, '[:(].*$', '')) as rule, count(*) as rows
-                              from raw.quarantine group by all order by rows desc limit 20""")
+        # The chart counts by rule; the details (a cell, row numbers) are in the table below.
+        rules = data.query(f"""select feed, {REASON_RULE_SQL} as rule, count(*) as rows
+                               from raw.quarantine group by all order by rows desc limit 20""")
         st.altair_chart(
             alt.Chart(rules)
             .mark_bar()

@@ -59,7 +59,7 @@ def bars(frame: pd.DataFrame, metric: str, title: str, best: float | None) -> al
         .mark_bar()
         .encode(
             x=alt.X(f"{metric}:Q", title=None),
-            y=alt.Y("method:N", sort="-x", title=None),
+            y=alt.Y("method:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
             color=alt.Color("is:N", scale=alt.Scale(domain=["champion", "baseline"], range=["#c62828", "#90a4ae"]),
                             legend=alt.Legend(title=None, orient="bottom")),
             tooltip=["method", "role", alt.Tooltip(f"{metric}:Q", format=".3f")],
