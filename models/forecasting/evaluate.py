@@ -27,7 +27,7 @@ from models.forecasting.champion import (
     choose_champion,
 )
 from models.forecasting.features import Calendar
-from models.forecasting.gbm import fit_models
+from models.forecasting.gbm import GradientBoostedPoisson, fit_models
 from models.forecasting.history import EventHistory, to_minutes
 from models.forecasting.metrics import SHARES, Scorecard, capture, flagged_count, harm_weighted_capture
 from models.forecasting.shifts import shift_minutes, shift_starts
@@ -135,11 +135,14 @@ def run_backtest(
         for shift_start in shift_starts(config, first, last, every_days):
             all_shifts.append(shift_start)
             start = to_minutes(shift_start)
+            pooled: dict[str, np.ndarray] = {}  # the shift's all-crime and signal counts, shared by the types' models
             for t in crime_types:
                 actual = history.observed(t, start, shift_minutes(config, shift_start))
                 observed[t].append(actual.astype(np.float32))
                 for forecaster in fitted[t]:
-                    expected = forecaster.predict(history, shift_start)
+                    expected = (forecaster.predict(history, shift_start, pooled)
+                                if isinstance(forecaster, GradientBoostedPoisson)
+                                else forecaster.predict(history, shift_start))
                     card = cards[t].setdefault(forecaster.method, Scorecard(severity[t]))
                     card.add(expected, actual)
                     predictions.setdefault(forecaster.method, {}).setdefault(t, []).append(

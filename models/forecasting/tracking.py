@@ -12,13 +12,19 @@ import json
 import tempfile
 from collections.abc import Mapping
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.digest_utils import MAX_ROWS, get_normalized_md5_digest
+from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.models import infer_signature
+from mlflow.types import ColSpec, Schema
+from mlflow.types.utils import _infer_pandas_column
 
 from beatwise import paths
 from beatwise.audit import artifacts
@@ -180,12 +186,37 @@ def log_training_data(config: AgencyConfig, crime_type: str, frame: pd.DataFrame
     frame.to_parquet(path, index=False)
     kept = artifacts.keep(path)
     digest = kept["file_sha256"]
-    dataset = mlflow.data.from_pandas(
-        frame, source=str(path), name=f"{crime_type}_training", targets="incident_count"
-    )
-    mlflow.log_input(dataset, context="training")
+    mlflow.log_input(training_dataset(frame, str(path), f"{crime_type}_training"), context="training")
     mlflow.set_tags({"training_data_sha256": digest, "training_data_address": kept["address"]})
     return digest
+
+
+class NumericFrameDataset(PandasDataset):
+    """MLflow's pandas dataset with the same digest and schema, computed column-wise for an all-numeric frame:
+    MLflow's own checks every value in Python (minutes for a training frame of a million rows)."""
+
+    def _compute_digest(self) -> str:
+        # compute_pandas_digest's formula; its string columns (every value a str) are none in a numeric frame.
+        trimmed = self._df.head(MAX_ROWS)
+        string_columns = trimmed.columns[(trimmed.map(type) == str).all(0)]  # noqa: E721 (as MLflow does)
+        trimmed = trimmed[string_columns.union(trimmed.select_dtypes(include=[np.number]).columns)]
+        return get_normalized_md5_digest(
+            [pd.util.hash_pandas_object(trimmed).values, np.int64(len(self._df))]
+            + [str(x).encode() for x in self._df.columns]
+        )
+
+    @cached_property
+    def schema(self) -> Schema:
+        # _infer_schema's column specs: the type from the dtype, required where no value is missing.
+        return Schema([ColSpec(type=_infer_pandas_column(self._df[c].head(1)), name=c,
+                               required=not bool(self._df[c].isna().any())) for c in self._df.columns])
+
+
+def training_dataset(frame: pd.DataFrame, source: str, name: str) -> PandasDataset:
+    """The training frame as an MLflow dataset (the fast twin of mlflow.data.from_pandas for numeric frames)."""
+    if not all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
+        return mlflow.data.from_pandas(frame, source=source, name=name, targets="incident_count")
+    return NumericFrameDataset(frame, resolve_dataset_source(source), targets="incident_count", name=name)
 
 
 def model_digest(config: AgencyConfig, crime_type: str, version: str) -> str:
