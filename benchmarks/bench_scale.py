@@ -93,7 +93,7 @@ def growth_exponent(points: list[tuple[int, float]]) -> float:
 def bench_scale() -> dict[str, float]:
     """Per size: simulate and build seconds (wall, CPU), peak memory, each step; the growth exponents."""
     report: dict[str, float] = {}
-    measured = []
+    measured, step_seconds = [], {}
     for n in sizes():
         figures = measure(n)
         sim, run, key = figures["simulate"], figures["build"], f"scale_{label(n)}"
@@ -115,10 +115,15 @@ def bench_scale() -> dict[str, float]:
             print(f"  {step:<56} {cost['seconds']:>8.1f} s {cost['peak_tree_mb']:>7,} MB")
             report[f"{key}_step_{step}_seconds"] = cost["seconds"]
             report[f"{key}_step_{step}_peak_tree_mb"] = cost["peak_tree_mb"]
+            step_seconds.setdefault(step, []).append((figures["incidents"], cost["seconds"]))
     if len({m[0] for m in measured}) >= 2:
         report["scale_build_seconds_exponent"] = round(growth_exponent([(m[0], m[2]) for m in measured]), 3)
         report["scale_build_cpu_seconds_exponent"] = round(growth_exponent([(m[0], m[3]) for m in measured]), 3)
         report["scale_simulate_seconds_exponent"] = round(growth_exponent([(m[0], m[1]) for m in measured]), 3)
+        # Where the growth comes from: the exponent of every step that costs 10 s or more at the largest size.
+        for step, points in step_seconds.items():
+            if len(points) == len(measured) and points[-1][1] >= 10:
+                report[f"scale_step_{step}_seconds_exponent"] = round(growth_exponent(points), 3)
     return report
 
 
