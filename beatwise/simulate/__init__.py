@@ -16,16 +16,19 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from beatwise.simulate.city import CRS, CityPlan, SyntheticCity, build_city
 from beatwise.simulate.crime import KINDS, NO_DETERRENCE, CrimeParameters, CrimeProcess, Deterrence, EventKind
 from beatwise.simulate.files import (
+    ROW_GROUP,
     write_city_layers,
     write_detections,
     write_foreign_export,
     write_operations,
-    write_parquet,
+    write_parquet_pieces,
     write_weather,
 )
 from beatwise.simulate.operations import (
@@ -37,7 +40,13 @@ from beatwise.simulate.operations import (
     pseudonym,
     simulate_operations,
 )
-from beatwise.simulate.reporting import Reporting, calls_for_service, gunfire_detections, incident_records
+from beatwise.simulate.reporting import (
+    CallDraws,
+    Reporting,
+    calls_for_service,
+    gunfire_detections,
+    incident_records,
+)
 
 __all__ = [
     "CRS",
@@ -86,21 +95,32 @@ def simulate_city(
     city = build_city(plan, seed)
     params = (params or CrimeParameters()).scaled_to_incidents(city, incidents, start, end)
     events = CrimeProcess(city, params, seed).generate(start, end)
-    records = incident_records(events, city)
     if layout == "foreign":
+        records = incident_records(events, city)
         write_foreign_export(city, records, out)
         return {"incidents": len(records), "districts": len(city.district_boxes), "cells": len(city.cells)}
     detections = gunfire_detections(events, city, seed)
-    calls = calls_for_service(events, city, seed)
     write_city_layers(city, out)
     write_weather(city, start, pd.Timestamp(end) - pd.Timedelta(days=1), out)  # end is exclusive
-    write_parquet(records, out / "incidents.parquet")
-    write_parquet(calls, out / "calls_for_service.parquet")
+    # The two big files are formatted and written a row group at a time: memory stays near the events'.
+    recorded = np.flatnonzero(events["kind"].isin([k.name for k in params.kinds if k.iucr]).to_numpy())
+    write_parquet_pieces(
+        (_arrow(incident_records(events.iloc[recorded[lo:lo + ROW_GROUP]], city))
+         for lo in range(0, recorded.size, ROW_GROUP)),
+        out / "incidents.parquet",
+    )
+    calls = CallDraws(events, city, seed)
+    write_parquet_pieces((calls.table(lo, min(lo + ROW_GROUP, len(calls))) for lo in range(0, len(calls), ROW_GROUP)),
+                         out / "calls_for_service.parquet")
     write_detections(detections, out / "gunfire_detections.csv")
     return {
-        "incidents": len(records),
+        "incidents": int(recorded.size),
         "calls_for_service": len(calls),
         "gunfire_detections": len(detections),
         "liquor_premises": len(city.premises),
         "cells": len(city.cells),
     }
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)

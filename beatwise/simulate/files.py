@@ -27,7 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +42,8 @@ from beatwise.ingest.geopackage import write_layer
 from beatwise.simulate.city import SyntheticCity
 from beatwise.simulate.crime import KINDS
 from beatwise.simulate.operations import Operations
+
+ROW_GROUP = 1 << 20  # rows per Parquet row group
 
 
 @contextmanager
@@ -62,7 +64,23 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """Parquet without the pandas index, zstd: the same frame always gives the same bytes."""
     table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     with atomic(path) as temp:
-        pq.write_table(table, temp, compression="zstd", row_group_size=1 << 20)
+        pq.write_table(table, temp, compression="zstd", row_group_size=ROW_GROUP)
+    return path
+
+
+def write_parquet_pieces(tables: Iterable[pa.Table], path: Path) -> Path:
+    """Tables of at most ROW_GROUP rows each, one row group apiece, into one Parquet file: the same bytes
+    as `write_parquet` of them all at once, without holding them all."""
+    writer = None
+    with atomic(path) as temp:
+        try:
+            for table in tables:
+                if writer is None:
+                    writer = pq.ParquetWriter(temp, table.schema, compression="zstd")
+                writer.write_table(table, row_group_size=ROW_GROUP)
+        finally:
+            if writer is not None:
+                writer.close()
     return path
 
 

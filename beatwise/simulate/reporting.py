@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyproj import Transformer
 
 from beatwise.simulate.city import SyntheticCity, cell_blocks
@@ -126,66 +128,82 @@ def calls_for_service(
     events: pd.DataFrame, city: SyntheticCity, seed: int, reporting: Reporting = Reporting()
 ) -> pd.DataFrame:
     """Calls for service as a CAD exports them: residents' calls about crime and about everything else."""
-    rng = np.random.default_rng([seed, 4])
-    p_call = np.where(events["kind"] == "gunfire", reporting.call_gunfire, reporting.call_crime)
-    called = events[rng.random(len(events)) < p_call]
-    median = np.asarray(called["kind"].map(lambda k: MEDIAN_DELAY_MINUTES.get(k, 3.0)), dtype=float)
-    delay = median * np.exp(rng.normal(0, 0.6, len(called)))
-    code = np.asarray(called["kind"].map({k: v[0] for k, v in CALL_TYPES.items()}), dtype=object)
-    priority = np.asarray(called["kind"].map({k: v[1] for k, v in CALL_TYPES.items()}), dtype=np.int64)
-    crime = pd.DataFrame(
-        {
-            "received": called["occurred_at"].to_numpy() + pd.to_timedelta(delay, unit="min").to_numpy(),
-            "code": code,
-            "priority": priority,
-            "x": called["x"].to_numpy() + rng.normal(0, 30, len(called)),
-            "y": called["y"].to_numpy() + rng.normal(0, 30, len(called)),
-        }
-    )
+    calls = CallDraws(events, city, seed, reporting)
+    return calls.table(0, len(calls)).to_pandas()
 
-    # Calls about things that are not crimes: where people live and go out, mostly in the evening.
-    n_other = rng.poisson(reporting.other_calls_per_incident * (events["kind"] != "gunfire").sum())
-    cells = city.cells
-    weight = np.where(cells["land_use"] == "recreational", 0.3, 1.0) * (
-        1 + np.log1p(cells["bars_nearby"])
-    )
-    cell = rng.choice(len(cells), n_other, p=(weight / weight.sum()).to_numpy())
-    lo = events["occurred_at"].min() if len(events) else pd.Timestamp("2000-01-01")
-    hi = events["occurred_at"].max() if len(events) else lo
-    span = (hi - lo) / pd.Timedelta(seconds=1)
-    when = lo + pd.to_timedelta(np.sort(rng.uniform(0, max(span, 1.0), n_other)), unit="s")
-    what = rng.integers(0, len(OTHER_CALLS), n_other)
-    size = city.plan.cell_size
-    other = pd.DataFrame(
-        {
-            "received": when,
-            "code": np.array([c for c, _ in OTHER_CALLS], dtype=object)[what],
-            "priority": np.array([p for _, p in OTHER_CALLS])[what],
-            "x": cells["x_min"].to_numpy()[cell] + rng.uniform(0, size, n_other),
-            "y": cells["y_min"].to_numpy()[cell] + rng.uniform(0, size, n_other),
-        }
-    )
-    calls = pd.concat([crime, other], ignore_index=True)
-    calls = calls[city.cell_index(calls["x"].to_numpy(), calls["y"].to_numpy()) >= 0]
-    calls["received"] = calls["received"].dt.floor("s")
-    order = np.lexsort((calls["y"].to_numpy(), calls["x"].to_numpy(), calls["received"].to_numpy()))
-    calls = calls.iloc[order].reset_index(drop=True)
-    cell = city.cell_index(calls["x"].to_numpy(), calls["y"].to_numpy())
-    year = calls["received"].dt.year.astype(str).str[-2:]
-    return pd.DataFrame(
-        {
-            "event_no": (
-                year + "-" + pd.Series(np.arange(1, len(calls) + 1)).astype(str).str.zfill(8)
-            ).to_numpy(),
-            "entry_time": calls["received"].astype("datetime64[us]").to_numpy(),
-            "nature_code": calls["code"].to_numpy(),
-            "priority_code": calls["priority"].astype(np.int64).to_numpy(),
-            "x_coord": np.round(calls["x"].to_numpy(), 1),
-            "y_coord": np.round(calls["y"].to_numpy(), 1),
-            "district": cells["district"].to_numpy()[cell],
-            "beat": cells["beat"].to_numpy()[cell],
-        }
-    )
+
+class CallDraws:
+    """Every call's time, type and place as numpy arrays (a few dozen bytes a call), in the CAD's order;
+    `table` formats a slice of them, so a city of tens of millions of calls is written in pieces."""
+
+    def __init__(self, events: pd.DataFrame, city: SyntheticCity, seed: int, reporting: Reporting = Reporting()):
+        rng = np.random.default_rng([seed, 4])
+        kind = events["kind"]
+        p_call = np.where(kind == "gunfire", reporting.call_gunfire, reporting.call_crime)
+        called = rng.random(len(events)) < p_call
+        called_kind = kind[called]
+        median = np.asarray(called_kind.map(lambda k: MEDIAN_DELAY_MINUTES.get(k, 3.0)), dtype=float)
+        delay = median * np.exp(rng.normal(0, 0.6, called.sum()))
+        crime_code = np.asarray(called_kind.map({k: i for i, k in enumerate(CALL_TYPES)}), dtype=np.int16)
+        crime_received = (events["occurred_at"].to_numpy()[called].astype("datetime64[ns]")
+                          + pd.to_timedelta(delay, unit="min").to_numpy())
+        crime_x = events["x"].to_numpy()[called] + rng.normal(0, 30, crime_code.size)
+        crime_y = events["y"].to_numpy()[called] + rng.normal(0, 30, crime_code.size)
+
+        # Calls about things that are not crimes: where people live and go out, mostly in the evening.
+        n_other = rng.poisson(reporting.other_calls_per_incident * (kind != "gunfire").sum())
+        cells = city.cells
+        weight = np.where(cells["land_use"] == "recreational", 0.3, 1.0) * (
+            1 + np.log1p(cells["bars_nearby"])
+        )
+        cell = rng.choice(len(cells), n_other, p=(weight / weight.sum()).to_numpy())
+        lo = events["occurred_at"].min() if len(events) else pd.Timestamp("2000-01-01")
+        hi = events["occurred_at"].max() if len(events) else lo
+        span = (hi - lo) / pd.Timedelta(seconds=1)
+        other_received = (lo + pd.to_timedelta(np.sort(rng.uniform(0, max(span, 1.0), n_other)), unit="s")
+                          ).to_numpy().astype("datetime64[ns]")
+        other_code = (len(CALL_TYPES) + rng.integers(0, len(OTHER_CALLS), n_other)).astype(np.int16)
+        size = city.plan.cell_size
+        other_x = cells["x_min"].to_numpy()[cell] + rng.uniform(0, size, n_other)
+        other_y = cells["y_min"].to_numpy()[cell] + rng.uniform(0, size, n_other)
+        del cell
+
+        x, y = np.concatenate([crime_x, other_x]), np.concatenate([crime_y, other_y])
+        received = np.concatenate([crime_received, other_received]).view(np.int64)
+        code = np.concatenate([crime_code, other_code])
+        del crime_x, other_x, crime_y, other_y, crime_received, other_received, crime_code, other_code
+        cell = city.cell_index(x, y)
+        inside = cell >= 0
+        x, y, received, code, cell = x[inside], y[inside], received[inside], code[inside], cell[inside]
+        received -= received % 1_000_000_000  # to the second (all after 1970)
+        order = np.lexsort((y, x, received))
+        self.x, self.y, self.received = x[order], y[order], received[order]
+        self.code, self.cell = code[order], cell[order]
+        # Codes 0..8: the kinds' call types, in CALL_TYPES order; then the calls about other things.
+        self.codes = np.array([c for c, _ in CALL_TYPES.values()] + [c for c, _ in OTHER_CALLS], dtype=object)
+        self.priorities = np.array([p for _, p in CALL_TYPES.values()] + [p for _, p in OTHER_CALLS], np.int64)
+        self.district = cells["district"].to_numpy()
+        self.beat = cells["beat"].to_numpy()
+
+    def __len__(self) -> int:
+        return self.x.size
+
+    def table(self, lo: int, hi: int) -> pa.Table:
+        """Calls lo..hi (0-based, in order) in the CAD's layout; event numbers count from the first call."""
+        received = self.received[lo:hi].view("datetime64[ns]")
+        year = pc.utf8_slice_codeunits(pa.array(pd.DatetimeIndex(received).year.astype(str)), -2)
+        number = pc.utf8_lpad(pa.array(np.arange(lo + 1, hi + 1)).cast(pa.string()), 8, "0")
+        code, cell = self.code[lo:hi], self.cell[lo:hi]
+        return pa.table({
+            "event_no": pc.binary_join_element_wise(year, number, "-"),
+            "entry_time": pa.array(received.astype("datetime64[us]")),
+            "nature_code": pa.array(self.codes[code], pa.string()),
+            "priority_code": pa.array(self.priorities[code]),
+            "x_coord": pa.array(np.round(self.x[lo:hi], 1)),
+            "y_coord": pa.array(np.round(self.y[lo:hi], 1)),
+            "district": pa.array(self.district[cell], pa.string()),
+            "beat": pa.array(self.beat[cell], pa.string()),
+        })
 
 
 def _to_wgs84(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ from beatwise.simulate import (
     build_city,
     calls_for_service,
     gunfire_detections,
+    incident_records,
     simulate_city,
 )
 
@@ -176,3 +177,24 @@ def test_steps_must_follow_each_other_and_dose_only_known_cells():
         process.step(datetime(2016, 1, 2), datetime(2016, 1, 2, 6), {"1_1": 15.0})
     with pytest.raises(ValueError, match="on the hour"):
         process.step(datetime(2016, 1, 2), datetime(2016, 1, 2, 6, 30))
+
+
+def test_big_files_written_in_row_groups_hold_the_same_rows_as_one_frame(tmp_path, monkeypatch):
+    """The city's incidents and calls are formatted and written a row group at a time (so 10 million
+    incidents fit in memory): the rows, their order and their event numbers are those of the whole."""
+    import pyarrow.parquet as pq
+
+    import beatwise.simulate as simulate
+
+    monkeypatch.setattr(simulate, "ROW_GROUP", 1_000)
+    simulate_city(tmp_path, 4_000, START, END, seed=3, plan=SMALL)
+    city = build_city(SMALL, 3)
+    params = CrimeParameters().scaled_to_incidents(city, 4_000, START, END)
+    events = CrimeProcess(city, params, 3).generate(START, END)
+    for name, whole in (("incidents", incident_records(events, city)),
+                        ("calls_for_service", calls_for_service(events, city, seed=3))):
+        written = pq.ParquetFile(tmp_path / f"{name}.parquet")
+        assert written.metadata.num_row_groups == -(-len(whole) // 1_000) > 3, name
+        pd.testing.assert_frame_equal(written.read().to_pandas(), whole, check_dtype=False)
+    calls = pd.read_parquet(tmp_path / "calls_for_service.parquet")
+    assert calls["event_no"].str[-8:].astype(int).tolist() == list(range(1, len(calls) + 1))
