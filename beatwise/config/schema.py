@@ -319,6 +319,9 @@ class Forecasting(Strict):
     seed: int = 20161231
     backtest_days: int = Field(182, gt=0, description="the champion gate's backtest: the last N days of history")
     backtest_every_days: int = Field(7, ge=1, description="... scored on the shifts of every N-th day")
+    refresh_lookback_days: int = Field(
+        3, ge=1, description="a shift refresh recomputes the incident marts of this many days before the newest"
+    )
 
 
 class Overrides(Strict):

@@ -73,6 +73,8 @@ def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
         "negatives_per_crime_type": config.forecasting.negatives_per_crime_type,
         "negatives_per_positive": config.forecasting.negatives_per_positive,
         "sample_seed": config.forecasting.seed,
+        # How far back a shift refresh recomputes the incremental incident models (macros/refresh.sql).
+        "refresh_lookback_days": config.forecasting.refresh_lookback_days,
         "history_start": config.history_start.isoformat() if config.history_start else None,
         "history_end": config.history_end.isoformat() if config.history_end else None,
         # Dosage distances in CRS units and the AVL speed limit (the SQL wants mph and CRS units a mile).
@@ -85,9 +87,11 @@ def dbt_vars(config: AgencyConfig) -> dict[str, Any]:
     }
 
 
-def dbt_build_args(config: AgencyConfig) -> list[str]:
-    """`dbt build` with the agency's vars: models, data tests and unit tests in one run."""
-    return ["build", "--vars", json.dumps(dbt_vars(config))]
+def dbt_build_args(config: AgencyConfig, full_refresh: bool = True) -> list[str]:
+    """`dbt build` with the agency's vars: models, data tests and unit tests in one run. A full refresh
+    rebuilds the incremental incident models too (a changed config reaches every row); without it they take
+    only the days of the refresh lookback."""
+    return ["build", "--vars", json.dumps(dbt_vars(config)), *(["--full-refresh"] if full_refresh else [])]
 
 
 def dbt_executable() -> str:
@@ -148,9 +152,16 @@ translator = WarehouseTranslator(
 )
 
 
+class DbtBuildConfig(dg.Config):
+    """False for a shift refresh: the incremental models take only the lookback's days (refresh job)."""
+
+    full_refresh: bool = True
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, pool=WAREHOUSE_POOL)
 def warehouse_models(
     context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
     dbt: DbtCliResource,
     agency: AgencyResource,
     warehouse: WarehouseResource,
@@ -162,7 +173,7 @@ def warehouse_models(
         with warehouse.connect() as con:
             tables = export_raw_layer(con, folder)
         context.log.info(f"raw layer exported to {folder}: {len(tables)} tables")
-    invocation = dbt.cli(dbt_build_args(agency.load()), context=context, raise_on_error=False)
+    invocation = dbt.cli(dbt_build_args(agency.load(), config.full_refresh), context=context, raise_on_error=False)
     recovery.pause_point("dbt")  # with `dbt build` running
     yield from invocation.stream()
     keep_parse_state(invocation.target_path)

@@ -112,10 +112,17 @@ def overrides(
 
 plan_job = dg.define_asset_job("plan_missions", selection=[MISSIONS])
 overrides_job = dg.define_asset_job("apply_overrides", selection=[OVERRIDES])
+# A shift refresh: the landed feed files, the incremental incident models and the scoring view over them
+# (dbt without --full-refresh), then the next shift scored by the registered champions and planned. No
+# retraining and no other mart: the main job rebuilds those in full.
+REFRESH_FEEDS = [dg.AssetKey(["raw", feed]) for feed in ("incidents", "calls_for_service", "gunfire_detections")]
+REFRESH_MODELS = [dg.AssetKey(key.split("/")) for key in (
+    "intermediate/int_incidents", "intermediate/int_feed_signals", "marts/fct_cell_shift_counts",
+    "marts/dim_shifts", "marts/fct_scoring_features")]
 refresh_job = dg.define_asset_job(
     "refresh_forecasts_and_plans",
-    selection=dg.AssetSelection.assets(MISSIONS).upstream().required_multi_asset_neighbors()
-    - dg.AssetSelection.assets(SIMULATED),
+    selection=[*REFRESH_FEEDS, *REFRESH_MODELS, dg.AssetKey(["raw", "scoring_shifts"]), RISK_SURFACES, MISSIONS],
+    config={"ops": {"warehouse_models": {"config": {"full_refresh": False}}}},
 )
 
 

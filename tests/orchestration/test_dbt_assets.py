@@ -35,12 +35,14 @@ def test_vars_come_from_the_agency_config(sample_config: AgencyConfig) -> None:
         "cell_size": 500.0, "shift_start_hours": [6, 14, 22], "windows_days": [7, 28, 91, 364],
         "signal_feeds": [],  # Chicago lists no files of calls for service or gunfire detections
         "negatives_per_crime_type": 50000, "negatives_per_positive": 2, "sample_seed": 20161231,
+        "refresh_lookback_days": 3,
         "history_start": "2015-01-01", "history_end": "2016-12-31",
         "dosage_buffer": 50.0, "dosage_bridge_seconds": 120, "dosage_max_speed_mph": 100.0,
         "crs_units_per_mile": 5279.98944,
     }
     args = dbt_build_args(sample_config)
     assert args[0] == "build" and json.loads(args[args.index("--vars") + 1]) == {**found, "patrol_tactics": tactics}
+    assert "--full-refresh" in args and "--full-refresh" not in dbt_build_args(sample_config, full_refresh=False)
 
 
 def test_models_are_keyed_by_schema_and_depend_on_the_raw_assets() -> None:

@@ -1,6 +1,13 @@
 -- Each incident in a cell of the jurisdiction, with the shift it fell in and the crime type it maps into
 -- (null when the agency does not model it), or else the signal offence it is (raw.signal_offences: counted
 -- as features, never modelled). Incidents outside raw.cells were quarantined by the ingest.
+-- Incremental: a refresh recomputes the incidents of the lookback days (macros/refresh.sql).
+{{ config(
+    materialized='incremental',
+    unique_key='incident_id',
+    incremental_strategy=refresh_strategy(),
+    partition_by=refresh_partition(),
+) }}
 {%- set size = var('cell_size') %}
 
 with incidents as (
@@ -10,6 +17,10 @@ with incidents as (
         cast(floor(y / {{ size }}) as {{ dbt.type_int() }}) as cell_row
     from {{ ref('stg_incidents') }}
     where occurred_at is not null
+    {%- if is_incremental() %}
+        -- a shift starts before its incidents: this keeps every incident of the recomputed days
+        and occurred_at >= {{ refresh_cutoff() }}
+    {%- endif %}
 ),
 
 located as (
@@ -81,27 +92,35 @@ ranked as (
         kind,
         row_number() over (partition by incident_id order by kind, severity desc, crime_type) as rank_in_incident
     from matches
+),
+
+rows_out as (
+    select
+        located.incident_id,
+        located.occurred_at,
+        {{ shift_start_of('located.occurred_at') }} as shift_start,
+        case when ranked.kind = 0 then ranked.crime_type end as crime_type,
+        case when ranked.kind = 1 then ranked.crime_type end as signal_offence,
+        located.cell_id,
+        located.cell_col,
+        located.cell_row,
+        coalesce(located.district, cells.district) as district,
+        coalesce(located.beat, cells.beat) as beat,
+        located.block,
+        located.offence_code,
+        located.offence_name,
+        located.offence_description,
+        located.offence_group,
+        located.location_description,
+        located.x,
+        located.y,
+        cast({{ shift_start_of('located.occurred_at') }} as date) as shift_date
+    from located
+    inner join {{ source('raw', 'cells') }} as cells on cells.cell_id = located.cell_id
+    left join ranked on ranked.incident_id = located.incident_id and ranked.rank_in_incident = 1
 )
 
-select
-    located.incident_id,
-    located.occurred_at,
-    {{ shift_start_of('located.occurred_at') }} as shift_start,
-    case when ranked.kind = 0 then ranked.crime_type end as crime_type,
-    case when ranked.kind = 1 then ranked.crime_type end as signal_offence,
-    located.cell_id,
-    located.cell_col,
-    located.cell_row,
-    coalesce(located.district, cells.district) as district,
-    coalesce(located.beat, cells.beat) as beat,
-    located.block,
-    located.offence_code,
-    located.offence_name,
-    located.offence_description,
-    located.offence_group,
-    located.location_description,
-    located.x,
-    located.y
-from located
-inner join {{ source('raw', 'cells') }} as cells on cells.cell_id = located.cell_id
-left join ranked on ranked.incident_id = located.incident_id and ranked.rank_in_incident = 1
+select * from rows_out
+{%- if is_incremental() %}
+where shift_date >= {{ refresh_cutoff() }}
+{%- endif %}

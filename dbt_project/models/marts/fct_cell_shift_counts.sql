@@ -1,15 +1,29 @@
 -- Sparse counts: one row per crime type, cell and shift with at least one incident. A crime type whose
 -- source is a feed of its own (gunfire from the acoustic detections) counts that feed's records.
+-- Incremental: a refresh recounts the shifts of the lookback days (macros/refresh.sql).
+{{ config(
+    materialized='incremental',
+    unique_key=['crime_type', 'cell_id', 'shift_start'],
+    incremental_strategy=refresh_strategy(),
+    partition_by=refresh_partition(),
+) }}
+
 with events as (
-    select crime_type, cell_id, shift_start, cell_col, cell_row, occurred_at
+    select crime_type, cell_id, shift_start, shift_date, cell_col, cell_row, occurred_at
     from {{ ref('int_incidents') }}
     where crime_type is not null
+    {%- if is_incremental() %}
+        and shift_date >= {{ refresh_cutoff() }}
+    {%- endif %}
 
     union all
-    select crime_types.crime_type, records.cell_id, records.shift_start, records.cell_col, records.cell_row,
-           records.occurred_at
+    select crime_types.crime_type, records.cell_id, records.shift_start, records.shift_date, records.cell_col,
+           records.cell_row, records.occurred_at
     from {{ ref('int_feed_signals') }} as records
     inner join {{ source('raw', 'crime_types') }} as crime_types on crime_types.source = records.feed
+    {%- if is_incremental() %}
+    where records.shift_date >= {{ refresh_cutoff() }}
+    {%- endif %}
 )
 
 select
@@ -20,6 +34,7 @@ select
     min(cell_col) as cell_col,
     min(cell_row) as cell_row,
     count(*) as incident_count,
-    max(occurred_at) as last_occurred_at
+    max(occurred_at) as last_occurred_at,
+    shift_date
 from events
-group by crime_type, cell_id, shift_start
+group by crime_type, cell_id, shift_start, shift_date
