@@ -3,7 +3,8 @@
   A refresh recomputes every row whose shift day is on or after refresh_cutoff(): var('refresh_lookback_days')
   days before the newest shift day already built, so late and corrected records within the lookback are
   picked up. Whole days, so each recomputed day is complete: Spark (Parquet, no MERGE) overwrites the
-  day partitions the refresh produced; other engines delete and insert by the model's unique key.
+  day partitions the refresh produced; other engines delete every row of those days and insert the new ones
+  (unique_key='shift_date' with delete+insert), so a row that a correction removed does not linger either.
   Anything older than the lookback (or a change of cells or crime-type rules) needs a full refresh, which
   the pipeline's main job runs. An empty model recomputes everything.
 -#}

@@ -3,7 +3,7 @@
 -- agency does not load stages empty, and so adds no rows. Incremental, like int_incidents (macros/refresh.sql).
 {{ config(
     materialized='incremental',
-    unique_key=['feed', 'record_id'],
+    unique_key='shift_date',
     incremental_strategy=refresh_strategy(),
     partition_by=refresh_partition(),
 ) }}

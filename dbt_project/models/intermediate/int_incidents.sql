@@ -4,7 +4,7 @@
 -- Incremental: a refresh recomputes the incidents of the lookback days (macros/refresh.sql).
 {{ config(
     materialized='incremental',
-    unique_key='incident_id',
+    unique_key='shift_date',
     incremental_strategy=refresh_strategy(),
     partition_by=refresh_partition(),
 ) }}

@@ -3,7 +3,7 @@
 -- Incremental: a refresh recounts the shifts of the lookback days (macros/refresh.sql).
 {{ config(
     materialized='incremental',
-    unique_key=['crime_type', 'cell_id', 'shift_start'],
+    unique_key='shift_date',
     incremental_strategy=refresh_strategy(),
     partition_by=refresh_partition(),
 ) }}
