@@ -16,10 +16,13 @@ import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, baselines_for
+from models.forecasting.candidates import AUGMENT_WEIGHTS, AugmentedCounts, Blend
 from models.forecasting.champion import (
+    AUGMENTED,
     BLEND,
     BLEND_WEIGHTS,
     CANDIDATE,
+    CANDIDATES,
     ChampionDecision,
     GateEvidence,
     ShiftFigures,
@@ -43,6 +46,8 @@ class Backtest:
     shifts: list = field(default_factory=list)
     fitted: dict[str, list[Forecaster]] = field(default_factory=dict)  # the last fold's forecasters
     blend_weights: dict[str, float] = field(default_factory=dict)  # crime type -> the blend's model weight
+    blend_partners: dict[str, str] = field(default_factory=dict)  # crime type -> what the model is blended with
+    augment_weights: dict[str, float] = field(default_factory=dict)  # crime type -> the augmented count's weight
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -118,20 +123,29 @@ def run_backtest(
 ) -> Backtest:
     """Score every method on the evaluation shifts of every fold; decide the champion per crime type.
 
-    `trainer` trains the candidate models of a fold (None: baselines only); with `blend`, the model mixed
-    with the best baseline (its weight chosen on the folds' shifts) is a candidate too.
+    `trainer` trains the candidate models of a fold (None: baselines only). With `blend`, the composite
+    candidates are weighed too (models/forecasting/candidates.py): the augmented count, its weight chosen on
+    the folds' shifts, and the model mixed with the best baseline or the augmented count, the partner and
+    weight chosen likewise (by the gate's objective, the harm captured at 1% with the other types' best
+    baselines).
     """
     severity = config.harm_weights()
     cards: dict[str, dict[str, Scorecard]] = {t: {} for t in crime_types}
     # Kept as float32 (shifts x cells) per method and type, to score the combined harm surfaces after gating.
     predictions: dict[str, dict[str, list[np.ndarray]]] = {}
     observed: dict[str, list[np.ndarray]] = {t: [] for t in crime_types}
+    # The augmented count at each trial weight: crime type -> weight -> per-shift surfaces.
+    augmented: dict[str, dict[float, list[np.ndarray]]] = {t: {w: [] for w in AUGMENT_WEIGHTS} for t in crime_types}
     all_shifts = []
     fitted_by_fold: list[dict[str, list[Forecaster]]] = []
-    blend_weights: dict[str, float] = {}
+    trials_by_fold: list[dict[str, list[AugmentedCounts]]] = []
     for first, last in fold_bounds(origins, end):
-        fitted = fit_forecasters(history, config, crime_types, first - timedelta(days=1), trainer)
+        until = first - timedelta(days=1)
+        fitted = fit_forecasters(history, config, crime_types, until, trainer)
+        trials = {t: [AugmentedCounts(t, w).fit(history, config, until) for w in AUGMENT_WEIGHTS]
+                  for t in crime_types} if blend else {}
         fitted_by_fold.append(fitted)
+        trials_by_fold.append(trials)
         for shift_start in shift_starts(config, first, last, every_days):
             all_shifts.append(shift_start)
             start = to_minutes(shift_start)
@@ -145,24 +159,45 @@ def run_backtest(
                     predictions.setdefault(forecaster.method, {}).setdefault(t, []).append(
                         expected.astype(np.float32)
                     )
+                for trial in trials.get(t, []):
+                    augmented[t][trial.weight].append(trial.predict(history, shift_start).astype(np.float32))
     best = {t: best_baseline({m: c.summary() for m, c in cards[t].items()}) for t in crime_types}
+    blend_weights: dict[str, float] = {}
+    blend_partners: dict[str, str] = {}
+    augment_weights: dict[str, float] = {}
+    labels: dict[str, dict[str, str]] = {t: {} for t in crime_types}
+
+    def enter(method: str, t: str, surfaces: list[np.ndarray]) -> None:
+        predictions.setdefault(method, {})[t] = surfaces
+        card = cards[t][method] = Scorecard(severity[t])
+        for expected, actual in zip(surfaces, observed[t], strict=True):
+            card.add(expected, actual)
+
     if blend:
+        for t in crime_types:
+            weight = _by_objective(augmented[t], predictions, observed, best, t, severity)
+            enter(AUGMENTED, t, augmented[t][weight])
+            augment_weights[t] = weight
+            labels[t][AUGMENTED] = f"{AUGMENTED} (364-day count + {weight:g} x the signal offences')"
+            for fold, trials in zip(fitted_by_fold, trials_by_fold, strict=True):
+                fold[t].append(next(a for a in trials[t] if a.weight == weight))
         for t in [t for t in crime_types if CANDIDATE in cards[t]]:
-            weight = _blend_weight(predictions, observed, best, t, severity)
-            mixed = [weight * m + (1 - weight) * b for m, b in zip(
-                predictions[CANDIDATE][t], predictions[best[t]][t], strict=True)]
-            predictions.setdefault(BLEND, {})[t] = mixed
-            card = cards[t][BLEND] = Scorecard(severity[t])
-            for expected, actual in zip(mixed, observed[t], strict=True):
-                card.add(expected, actual)
-            blend_weights[t] = weight
+            options = {
+                (partner, w): [w * m + (1 - w) * b for m, b in zip(
+                    predictions[CANDIDATE][t], predictions[partner][t], strict=True)]
+                for partner in (best[t], AUGMENTED) for w in BLEND_WEIGHTS
+            }
+            partner, weight = _by_objective(options, predictions, observed, best, t, severity)
+            enter(BLEND, t, options[partner, weight])
+            blend_weights[t], blend_partners[t] = weight, partner
+            labels[t][BLEND] = f"{BLEND} ({weight:g} x {CANDIDATE} + {1 - weight:g} x {partner})"
             for fold in fitted_by_fold:
-                fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], best[t]), weight))
+                fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], partner), weight))
     metrics = {t: {m: card.summary() for m, card in cards[t].items()} for t in crime_types}
     decisions = {}
     for t in crime_types:
         evidence, figures = gate_figures(predictions, observed, best, t, severity)
-        decisions[t] = choose_champion(t, figures, evidence, best[t], seed=config.forecasting.seed)
+        decisions[t] = choose_champion(t, figures, evidence, best[t], CANDIDATES, config.forecasting.seed, labels[t])
 
     def harm(choice: dict[str, str]) -> dict[str, float]:
         per_shift = [
@@ -175,24 +210,8 @@ def run_backtest(
                     if all(t in predictions[m] for t in crime_types)}
     harm_capture["champion"] = harm({t: d.champion for t, d in decisions.items()})
     harm_capture["best_baseline"] = harm({t: d.best_baseline for t, d in decisions.items()})
-    return Backtest(metrics, decisions, harm_capture, all_shifts, fitted, blend_weights)
-
-
-class Blend(Forecaster):
-    """The model mixed with the best baseline: weight x model + (1 - weight) x baseline (both fitted)."""
-
-    method = BLEND
-
-    def __init__(self, crime_type: str, model: Forecaster, baseline: Forecaster, weight: float):
-        self.crime_type, self.model, self.baseline, self.weight = crime_type, model, baseline, weight
-
-    def predict(self, history: EventHistory, shift_start) -> np.ndarray:
-        return (self.weight * self.model.predict(history, shift_start)
-                + (1 - self.weight) * self.baseline.predict(history, shift_start))
-
-    def params(self) -> dict[str, object]:
-        return {**super().params(), "weight": self.weight, "model": self.model.method,
-                "baseline": self.baseline.method}
+    return Backtest(metrics, decisions, harm_capture, all_shifts, fitted, blend_weights, blend_partners,
+                    augment_weights)
 
 
 def _method(forecasters: Sequence[Forecaster], method: str) -> Forecaster:
@@ -229,19 +248,15 @@ def gate_figures(
     return evidence, figures
 
 
-def _blend_weight(predictions, observed, best, crime_type, severity) -> float:
-    """The blend weight with the highest harm-weighted capture on the backtest's shifts (ties: the lower)."""
-    trial = {
-        w: [w * m + (1 - w) * b for m, b in zip(predictions[CANDIDATE][crime_type],
-                                                 predictions[best[crime_type]][crime_type], strict=True)]
-        for w in BLEND_WEIGHTS
-    }
-    scores = {}
+def _by_objective(trials, predictions, observed, best, crime_type, severity):
+    """The key of `trials` (key -> per-shift surfaces of `crime_type`) with the most harm captured at 1% by the
+    gate's reckoning, the other types at their best baselines (ties: the first key)."""
     baselines = {m: predictions[m] for m in set(best.values())}
-    for w, mixed in trial.items():
-        _, figures = gate_figures({"trial": {crime_type: mixed}, **baselines}, observed, best, crime_type, severity)
-        scores[w] = figures["trial"].harm_captured.sum()
-    return max(BLEND_WEIGHTS, key=lambda w: (scores[w], -w))
+    scores = {}
+    for key, surfaces in trials.items():
+        _, figures = gate_figures({"trial": {crime_type: surfaces}, **baselines}, observed, best, crime_type, severity)
+        scores[key] = figures["trial"].harm_captured.sum()
+    return max(trials, key=lambda key: scores[key])  # max keeps the first of equal scores
 
 
 def accuracy_table(backtest: Backtest) -> pd.DataFrame:
