@@ -2,8 +2,9 @@
 
 The objective of a method for a crime type is the agency's harm-weighted capture at 1% of cells: the
 share of all severity-weighted crime that falls in the top 1% of the combined harm surface when this
-method forecasts this type and every other type keeps its best baseline. The best baseline is the baseline
-with the highest PAI at 1% (ties: lower deviance, then the name). A candidate (the model, the augmented
+method forecasts this type and every other type keeps its best baseline (with the composite candidates, a
+second pass puts every other type at its champion of the first: evaluate.run_backtest). The best baseline
+is the baseline with the highest PAI at 1% (ties: lower deviance, then the name). A candidate (the model, the augmented
 count, or the model blended with the best baseline or the augmented count: models/forecasting/candidates.py)
 serves when its objective is higher than the best baseline's and its PAI
 at 1% is not below the baseline's beyond a 90% bootstrap interval over the backtest's shifts; among
@@ -21,7 +22,7 @@ CANDIDATE = "lightgbm_poisson"
 BLEND = "blend"  # the candidate mixed with a partner: w x model + (1 - w) x (best baseline or augmented count)
 AUGMENTED = "augmented_count"  # the 364-day count plus w x the signal offences' 364-day count
 CANDIDATES = (CANDIDATE, BLEND, AUGMENTED)  # never a baseline: the bar stays the classic baselines
-BLEND_WEIGHTS = (0.25, 0.5, 0.75)
+BLEND_WEIGHTS = (0.25, 0.5, 0.75, 0.9)
 LEVEL = 0.90
 BOOTSTRAP_DRAWS = 400
 

@@ -83,6 +83,8 @@ def fold_bounds(origins: Sequence[date], end: date) -> list[tuple[date, date]]:
     ]
 
 
+GATE_PASSES = 2  # with the composite candidates: the first against the best baselines, then the champions
+
 # Trains the models of the given crime types on data up to a day: (crime types, train_until) -> models.
 ModelTrainer = Callable[[Sequence[str], date], Mapping[str, Forecaster]]
 
@@ -173,31 +175,48 @@ def run_backtest(
         for expected, actual in zip(surfaces, observed[t], strict=True):
             card.add(expected, actual)
 
+    def compose(t: str, context: dict[str, str]) -> None:
+        """The augmented count's weight, then the blend's partner and weight, by the gate's objective with the
+        other types forecast as `context` says."""
+        weight = _by_objective(augmented[t], predictions, observed, context, t, severity)
+        enter(AUGMENTED, t, augmented[t][weight])
+        augment_weights[t] = weight
+        labels[t][AUGMENTED] = f"{AUGMENTED} (364-day count + {weight:g} x the signal offences')"
+        if CANDIDATE not in cards[t]:
+            return
+        options = {
+            (partner, w): [w * m + (1 - w) * b for m, b in zip(
+                predictions[CANDIDATE][t], predictions[partner][t], strict=True)]
+            for partner in (best[t], AUGMENTED) for w in BLEND_WEIGHTS
+        }
+        partner, weight = _by_objective(options, predictions, observed, context, t, severity)
+        enter(BLEND, t, options[partner, weight])
+        blend_weights[t], blend_partners[t] = weight, partner
+        labels[t][BLEND] = f"{BLEND} ({weight:g} x {CANDIDATE} + {1 - weight:g} x {partner})"
+
+    # First pass: every other type at its best baseline. Later passes: every other type as its champion of
+    # the pass before (the surface the agency would be served), so that weights and choices are made on the
+    # combined harm-weighted objective; each type is decided in turn, on the latest choices of the others.
+    context = dict(best)
+    decisions: dict[str, ChampionDecision] = {}
+    for gate_pass in range(GATE_PASSES if blend else 1):
+        for t in crime_types:
+            if blend:
+                compose(t, context)
+            evidence, figures = gate_figures(predictions, observed, context, t, severity)
+            decisions[t] = choose_champion(t, figures, evidence, best[t], CANDIDATES, config.forecasting.seed,
+                                           labels[t])
+            if gate_pass:
+                context[t] = decisions[t].champion
+        context = {t: d.champion for t, d in decisions.items()}
     if blend:
         for t in crime_types:
-            weight = _by_objective(augmented[t], predictions, observed, best, t, severity)
-            enter(AUGMENTED, t, augmented[t][weight])
-            augment_weights[t] = weight
-            labels[t][AUGMENTED] = f"{AUGMENTED} (364-day count + {weight:g} x the signal offences')"
             for fold, trials in zip(fitted_by_fold, trials_by_fold, strict=True):
-                fold[t].append(next(a for a in trials[t] if a.weight == weight))
-        for t in [t for t in crime_types if CANDIDATE in cards[t]]:
-            options = {
-                (partner, w): [w * m + (1 - w) * b for m, b in zip(
-                    predictions[CANDIDATE][t], predictions[partner][t], strict=True)]
-                for partner in (best[t], AUGMENTED) for w in BLEND_WEIGHTS
-            }
-            partner, weight = _by_objective(options, predictions, observed, best, t, severity)
-            enter(BLEND, t, options[partner, weight])
-            blend_weights[t], blend_partners[t] = weight, partner
-            labels[t][BLEND] = f"{BLEND} ({weight:g} x {CANDIDATE} + {1 - weight:g} x {partner})"
-            for fold in fitted_by_fold:
-                fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], partner), weight))
+                fold[t].append(next(a for a in trials[t] if a.weight == augment_weights[t]))
+                if t in blend_partners:
+                    fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], blend_partners[t]),
+                                         blend_weights[t]))
     metrics = {t: {m: card.summary() for m, card in cards[t].items()} for t in crime_types}
-    decisions = {}
-    for t in crime_types:
-        evidence, figures = gate_figures(predictions, observed, best, t, severity)
-        decisions[t] = choose_champion(t, figures, evidence, best[t], CANDIDATES, config.forecasting.seed, labels[t])
 
     def harm(choice: dict[str, str]) -> dict[str, float]:
         per_shift = [
@@ -248,13 +267,14 @@ def gate_figures(
     return evidence, figures
 
 
-def _by_objective(trials, predictions, observed, best, crime_type, severity):
+def _by_objective(trials, predictions, observed, context, crime_type, severity):
     """The key of `trials` (key -> per-shift surfaces of `crime_type`) with the most harm captured at 1% by the
-    gate's reckoning, the other types at their best baselines (ties: the first key)."""
-    baselines = {m: predictions[m] for m in set(best.values())}
+    gate's reckoning, the other types forecast by `context`'s methods (ties: the first key)."""
+    baselines = {m: predictions[m] for m in set(context.values())}
     scores = {}
     for key, surfaces in trials.items():
-        _, figures = gate_figures({"trial": {crime_type: surfaces}, **baselines}, observed, best, crime_type, severity)
+        _, figures = gate_figures({"trial": {crime_type: surfaces}, **baselines}, observed, context, crime_type,
+                                  severity)
         scores[key] = figures["trial"].harm_captured.sum()
     return max(trials, key=lambda key: scores[key])  # max keeps the first of equal scores
 
