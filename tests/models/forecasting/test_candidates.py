@@ -19,6 +19,7 @@ from models.forecasting.champion import (
 )
 from models.forecasting.evaluate import event_trainer, run_backtest
 from models.forecasting.events import read_incident_files
+from models.forecasting.forecast_command import serving_forecasters
 from models.forecasting.history import SIGNAL, EventHistory, to_minutes
 
 EVIDENCE = GateEvidence(harm_total=np.full(40, 10.0), crimes=np.full(40, 2.0), area_share=0.01)
@@ -104,3 +105,14 @@ def test_the_blend_partner_and_weight_are_chosen_by_the_gates_objective_and_the_
         other = next(f for f in first.fitted[t] if f.method == partner)
         assert np.allclose(blend.predict(history, shift),
                            weight * model.predict(history, shift) + (1 - weight) * other.predict(history, shift))
+
+
+def test_the_command_serves_the_composite_candidates_as_the_backtest_chose_them(backtests, small_config):
+    history, (backtest, _) = backtests
+    serving = serving_forecasters(history, small_config, ["robbery", "theft"], date(2016, 3, 28),
+                                  {"robbery": AUGMENTED, "theft": BLEND}, backtest)
+    assert serving["robbery"].method == AUGMENTED and serving["robbery"].weight == backtest.augment_weights["robbery"]
+    blend = serving["theft"]
+    assert (blend.method, blend.weight) == (BLEND, backtest.blend_weights["theft"])
+    assert (blend.model.method, blend.baseline.method) == (CANDIDATE, backtest.blend_partners["theft"])
+    assert blend.baseline.params()["alpha"]  # refitted up to the day before the forecast
