@@ -7,7 +7,9 @@ forecast command over 300 shifts x 6 crime types. Needs no warehouse: the incide
 the config's mapping, the cells and environment come from the geography package.
 
 The champion gate's evidence is reported per crime type (served method, PAI at 1%, its gain over the best
-baseline with the 90% bootstrap interval over shifts), and what the signal offences contribute: the same
+baseline with the 90% bootstrap interval over shifts, the augmented count's and the blend's chosen weights and
+partner), the combined harm-weighted capture of every method served for all types (what each candidate would
+give alone), and what the signal offences contribute: the same
 backtest with models trained without them. BEATWISE_BENCH_QUICK=1 skips the in-sample reference and the
 forecast command.
 """
@@ -108,6 +110,10 @@ def bench_forecast() -> dict:
         out[f"forecast_{t}_served_pai_gain_90"] = [served.get("pai_gain_low"), served.get("pai_gain_high")]
         out[f"forecast_{t}_served_harm_gain_90"] = [served.get("objective_gain_low"), served.get("objective_gain_high")]
         out[f"forecast_{t}_blend_weight"] = backtest.blend_weights.get(t)
+        out[f"forecast_{t}_blend_partner"] = backtest.blend_partners.get(t)
+        out[f"forecast_{t}_augment_weight"] = backtest.augment_weights.get(t)
+        out[f"forecast_{t}_best_baseline"] = decision.best_baseline
+        out[f"forecast_{t}_best_baseline_pai_1"] = decision.evidence[decision.best_baseline]["pai_1"]
         out[f"forecast_{t}_gate_reason"] = decision.reason
     out["forecast_signal_events"] = float((events["crime_type"] == SIGNAL).sum())
     out.update(_without_signal(events, history, config, calendar, crime_types))

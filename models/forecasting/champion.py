@@ -2,9 +2,11 @@
 
 The objective of a method for a crime type is the agency's harm-weighted capture at 1% of cells: the
 share of all severity-weighted crime that falls in the top 1% of the combined harm surface when this
-method forecasts this type and every other type keeps its best baseline. The best baseline is the baseline
-with the highest PAI at 1% (ties: lower deviance, then the name). A candidate (the model, or the model
-blended with the best baseline) serves when its objective is higher than the best baseline's and its PAI
+method forecasts this type and every other type keeps its best baseline (with the composite candidates, a
+second pass puts every other type at its champion of the first: evaluate.run_backtest). The best baseline
+is the baseline with the highest PAI at 1% (ties: lower deviance, then the name). A candidate (the model, the augmented
+count, or the model blended with the best baseline or the augmented count: models/forecasting/candidates.py)
+serves when its objective is higher than the best baseline's and its PAI
 at 1% is not below the baseline's beyond a 90% bootstrap interval over the backtest's shifts; among
 candidates that pass, the highest objective serves. Otherwise the best baseline does.
 """
@@ -17,8 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 CANDIDATE = "lightgbm_poisson"
-BLEND = "blend"  # the candidate mixed with the best baseline: w x model + (1 - w) x baseline
-BLEND_WEIGHTS = (0.25, 0.5, 0.75)
+BLEND = "blend"  # the candidate mixed with a partner: w x model + (1 - w) x (best baseline or augmented count)
+AUGMENTED = "augmented_count"  # the 364-day count plus w x the signal offences' 364-day count
+CANDIDATES = (CANDIDATE, BLEND, AUGMENTED)  # never a baseline: the bar stays the classic baselines
+BLEND_WEIGHTS = (0.25, 0.5, 0.75, 0.9)
 LEVEL = 0.90
 BOOTSTRAP_DRAWS = 400
 
@@ -54,7 +58,7 @@ class ChampionDecision:
     evidence: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def best_baseline(metrics: Mapping[str, Mapping[str, float]], candidates: Sequence[str] = (CANDIDATE, BLEND)) -> str:
+def best_baseline(metrics: Mapping[str, Mapping[str, float]], candidates: Sequence[str] = CANDIDATES) -> str:
     baselines = {m: v for m, v in metrics.items() if m not in candidates}
     if not baselines:
         raise ValueError("no baseline was evaluated: the candidate has nothing to beat")
@@ -74,10 +78,13 @@ def choose_champion(
     figures: Mapping[str, ShiftFigures],
     evidence: GateEvidence,
     best: str,
-    candidates: Sequence[str] = (CANDIDATE, BLEND),
+    candidates: Sequence[str] = CANDIDATES,
     seed: int = 0,
+    labels: Mapping[str, str] | None = None,
 ) -> ChampionDecision:
-    """Decide who serves `crime_type` from every method's per-shift figures (the same shifts for all)."""
+    """Decide who serves `crime_type` from every method's per-shift figures (the same shifts for all);
+    `labels` name candidates in the reasons with what they are made of (a blend's partner and weight)."""
+    labels = labels or {}
     shifts = len(evidence.crimes)
     draws = np.random.default_rng(seed).integers(0, max(shifts, 1), size=(BOOTSTRAP_DRAWS, shifts))
     low, high = 100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2
@@ -99,15 +106,15 @@ def choose_champion(
 
     reasons, passing = [], []
     for method in [c for c in candidates if c in figures]:
-        row = table[method]
+        row, name = table[method], labels.get(method, method)
         if not row["objective"] > base_objective:
-            reasons.append(f"{method}: harm capture {row['objective']:.4f} <= {best}'s {base_objective:.4f}")
+            reasons.append(f"{name}: harm capture {row['objective']:.4f} <= {best}'s {base_objective:.4f}")
         elif row["pai_gain_high"] < 0:
-            reasons.append(f"{method}: PAI@1% {row['pai_1']:.2f} below {best}'s {base_pai:.2f} beyond the "
+            reasons.append(f"{name}: PAI@1% {row['pai_1']:.2f} below {best}'s {base_pai:.2f} beyond the "
                            f"{LEVEL:.0%} interval ({row['pai_gain_low']:+.2f} .. {row['pai_gain_high']:+.2f})")
         else:
             passing.append(method)
-            reasons.append(f"{method}: harm capture {base_objective:.4f} -> {row['objective']:.4f} "
+            reasons.append(f"{name}: harm capture {base_objective:.4f} -> {row['objective']:.4f} "
                            f"({row['objective_gain_low']:+.4f} .. {row['objective_gain_high']:+.4f}), PAI@1% "
                            f"{base_pai:.2f} -> {row['pai_1']:.2f}")
     if not reasons:

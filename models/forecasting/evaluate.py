@@ -16,10 +16,13 @@ import pandas as pd
 
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, baselines_for
+from models.forecasting.candidates import AUGMENT_WEIGHTS, AugmentedCounts, Blend
 from models.forecasting.champion import (
+    AUGMENTED,
     BLEND,
     BLEND_WEIGHTS,
     CANDIDATE,
+    CANDIDATES,
     ChampionDecision,
     GateEvidence,
     ShiftFigures,
@@ -43,6 +46,8 @@ class Backtest:
     shifts: list = field(default_factory=list)
     fitted: dict[str, list[Forecaster]] = field(default_factory=dict)  # the last fold's forecasters
     blend_weights: dict[str, float] = field(default_factory=dict)  # crime type -> the blend's model weight
+    blend_partners: dict[str, str] = field(default_factory=dict)  # crime type -> what the model is blended with
+    augment_weights: dict[str, float] = field(default_factory=dict)  # crime type -> the augmented count's weight
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -77,6 +82,8 @@ def fold_bounds(origins: Sequence[date], end: date) -> list[tuple[date, date]]:
         for i, o in enumerate(origins)
     ]
 
+
+GATE_PASSES = 2  # with the composite candidates: the first against the best baselines, then the champions
 
 # Trains the models of the given crime types on data up to a day: (crime types, train_until) -> models.
 ModelTrainer = Callable[[Sequence[str], date], Mapping[str, Forecaster]]
@@ -118,20 +125,29 @@ def run_backtest(
 ) -> Backtest:
     """Score every method on the evaluation shifts of every fold; decide the champion per crime type.
 
-    `trainer` trains the candidate models of a fold (None: baselines only); with `blend`, the model mixed
-    with the best baseline (its weight chosen on the folds' shifts) is a candidate too.
+    `trainer` trains the candidate models of a fold (None: baselines only). With `blend`, the composite
+    candidates are weighed too (models/forecasting/candidates.py): the augmented count, its weight chosen on
+    the folds' shifts, and the model mixed with the best baseline or the augmented count, the partner and
+    weight chosen likewise (by the gate's objective, the harm captured at 1% with the other types' best
+    baselines).
     """
     severity = config.harm_weights()
     cards: dict[str, dict[str, Scorecard]] = {t: {} for t in crime_types}
     # Kept as float32 (shifts x cells) per method and type, to score the combined harm surfaces after gating.
     predictions: dict[str, dict[str, list[np.ndarray]]] = {}
     observed: dict[str, list[np.ndarray]] = {t: [] for t in crime_types}
+    # The augmented count at each trial weight: crime type -> weight -> per-shift surfaces.
+    augmented: dict[str, dict[float, list[np.ndarray]]] = {t: {w: [] for w in AUGMENT_WEIGHTS} for t in crime_types}
     all_shifts = []
     fitted_by_fold: list[dict[str, list[Forecaster]]] = []
-    blend_weights: dict[str, float] = {}
+    trials_by_fold: list[dict[str, list[AugmentedCounts]]] = []
     for first, last in fold_bounds(origins, end):
-        fitted = fit_forecasters(history, config, crime_types, first - timedelta(days=1), trainer)
+        until = first - timedelta(days=1)
+        fitted = fit_forecasters(history, config, crime_types, until, trainer)
+        trials = {t: [AugmentedCounts(t, w).fit(history, config, until) for w in AUGMENT_WEIGHTS]
+                  for t in crime_types} if blend else {}
         fitted_by_fold.append(fitted)
+        trials_by_fold.append(trials)
         for shift_start in shift_starts(config, first, last, every_days):
             all_shifts.append(shift_start)
             start = to_minutes(shift_start)
@@ -148,24 +164,62 @@ def run_backtest(
                     predictions.setdefault(forecaster.method, {}).setdefault(t, []).append(
                         expected.astype(np.float32)
                     )
+                for trial in trials.get(t, []):
+                    augmented[t][trial.weight].append(trial.predict(history, shift_start).astype(np.float32))
     best = {t: best_baseline({m: c.summary() for m, c in cards[t].items()}) for t in crime_types}
+    blend_weights: dict[str, float] = {}
+    blend_partners: dict[str, str] = {}
+    augment_weights: dict[str, float] = {}
+    labels: dict[str, dict[str, str]] = {t: {} for t in crime_types}
+
+    def enter(method: str, t: str, surfaces: list[np.ndarray]) -> None:
+        predictions.setdefault(method, {})[t] = surfaces
+        card = cards[t][method] = Scorecard(severity[t])
+        for expected, actual in zip(surfaces, observed[t], strict=True):
+            card.add(expected, actual)
+
+    def compose(t: str, context: dict[str, str]) -> None:
+        """The augmented count's weight, then the blend's partner and weight, by the gate's objective with the
+        other types forecast as `context` says."""
+        weight = _by_objective(augmented[t], predictions, observed, context, t, severity)
+        enter(AUGMENTED, t, augmented[t][weight])
+        augment_weights[t] = weight
+        labels[t][AUGMENTED] = f"{AUGMENTED} (364-day count + {weight:g} x the signal offences')"
+        if CANDIDATE not in cards[t]:
+            return
+        options = {
+            (partner, w): [w * m + (1 - w) * b for m, b in zip(
+                predictions[CANDIDATE][t], predictions[partner][t], strict=True)]
+            for partner in (best[t], AUGMENTED) for w in BLEND_WEIGHTS
+        }
+        partner, weight = _by_objective(options, predictions, observed, context, t, severity)
+        enter(BLEND, t, options[partner, weight])
+        blend_weights[t], blend_partners[t] = weight, partner
+        labels[t][BLEND] = f"{BLEND} ({weight:g} x {CANDIDATE} + {1 - weight:g} x {partner})"
+
+    # First pass: every other type at its best baseline. Later passes: every other type as its champion of
+    # the pass before (the surface the agency would be served), so that weights and choices are made on the
+    # combined harm-weighted objective; each type is decided in turn, on the latest choices of the others.
+    context = dict(best)
+    decisions: dict[str, ChampionDecision] = {}
+    for gate_pass in range(GATE_PASSES if blend else 1):
+        for t in crime_types:
+            if blend:
+                compose(t, context)
+            evidence, figures = gate_figures(predictions, observed, context, t, severity)
+            decisions[t] = choose_champion(t, figures, evidence, best[t], CANDIDATES, config.forecasting.seed,
+                                           labels[t])
+            if gate_pass:
+                context[t] = decisions[t].champion
+        context = {t: d.champion for t, d in decisions.items()}
     if blend:
-        for t in [t for t in crime_types if CANDIDATE in cards[t]]:
-            weight = _blend_weight(predictions, observed, best, t, severity)
-            mixed = [weight * m + (1 - weight) * b for m, b in zip(
-                predictions[CANDIDATE][t], predictions[best[t]][t], strict=True)]
-            predictions.setdefault(BLEND, {})[t] = mixed
-            card = cards[t][BLEND] = Scorecard(severity[t])
-            for expected, actual in zip(mixed, observed[t], strict=True):
-                card.add(expected, actual)
-            blend_weights[t] = weight
-            for fold in fitted_by_fold:
-                fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], best[t]), weight))
+        for t in crime_types:
+            for fold, trials in zip(fitted_by_fold, trials_by_fold, strict=True):
+                fold[t].append(next(a for a in trials[t] if a.weight == augment_weights[t]))
+                if t in blend_partners:
+                    fold[t].append(Blend(t, _method(fold[t], CANDIDATE), _method(fold[t], blend_partners[t]),
+                                         blend_weights[t]))
     metrics = {t: {m: card.summary() for m, card in cards[t].items()} for t in crime_types}
-    decisions = {}
-    for t in crime_types:
-        evidence, figures = gate_figures(predictions, observed, best, t, severity)
-        decisions[t] = choose_champion(t, figures, evidence, best[t], seed=config.forecasting.seed)
 
     def harm(choice: dict[str, str]) -> dict[str, float]:
         per_shift = [
@@ -178,24 +232,8 @@ def run_backtest(
                     if all(t in predictions[m] for t in crime_types)}
     harm_capture["champion"] = harm({t: d.champion for t, d in decisions.items()})
     harm_capture["best_baseline"] = harm({t: d.best_baseline for t, d in decisions.items()})
-    return Backtest(metrics, decisions, harm_capture, all_shifts, fitted, blend_weights)
-
-
-class Blend(Forecaster):
-    """The model mixed with the best baseline: weight x model + (1 - weight) x baseline (both fitted)."""
-
-    method = BLEND
-
-    def __init__(self, crime_type: str, model: Forecaster, baseline: Forecaster, weight: float):
-        self.crime_type, self.model, self.baseline, self.weight = crime_type, model, baseline, weight
-
-    def predict(self, history: EventHistory, shift_start) -> np.ndarray:
-        return (self.weight * self.model.predict(history, shift_start)
-                + (1 - self.weight) * self.baseline.predict(history, shift_start))
-
-    def params(self) -> dict[str, object]:
-        return {**super().params(), "weight": self.weight, "model": self.model.method,
-                "baseline": self.baseline.method}
+    return Backtest(metrics, decisions, harm_capture, all_shifts, fitted, blend_weights, blend_partners,
+                    augment_weights)
 
 
 def _method(forecasters: Sequence[Forecaster], method: str) -> Forecaster:
@@ -232,19 +270,16 @@ def gate_figures(
     return evidence, figures
 
 
-def _blend_weight(predictions, observed, best, crime_type, severity) -> float:
-    """The blend weight with the highest harm-weighted capture on the backtest's shifts (ties: the lower)."""
-    trial = {
-        w: [w * m + (1 - w) * b for m, b in zip(predictions[CANDIDATE][crime_type],
-                                                 predictions[best[crime_type]][crime_type], strict=True)]
-        for w in BLEND_WEIGHTS
-    }
+def _by_objective(trials, predictions, observed, context, crime_type, severity):
+    """The key of `trials` (key -> per-shift surfaces of `crime_type`) with the most harm captured at 1% by the
+    gate's reckoning, the other types forecast by `context`'s methods (ties: the first key)."""
+    baselines = {m: predictions[m] for m in set(context.values())}
     scores = {}
-    baselines = {m: predictions[m] for m in set(best.values())}
-    for w, mixed in trial.items():
-        _, figures = gate_figures({"trial": {crime_type: mixed}, **baselines}, observed, best, crime_type, severity)
-        scores[w] = figures["trial"].harm_captured.sum()
-    return max(BLEND_WEIGHTS, key=lambda w: (scores[w], -w))
+    for key, surfaces in trials.items():
+        _, figures = gate_figures({"trial": {crime_type: surfaces}, **baselines}, observed, context, crime_type,
+                                  severity)
+        scores[key] = figures["trial"].harm_captured.sum()
+    return max(trials, key=lambda key: scores[key])  # max keeps the first of equal scores
 
 
 def accuracy_table(backtest: Backtest) -> pd.DataFrame:

@@ -37,7 +37,8 @@ METHODS = {
     "kernel_decay": "recent crime nearby, newest first",
     "prospective_hotspot": "prospective hotspots",
     "pooled_shrinkage": "all crime nearby, shrunk to the area",
-    "blend": "learned model blended with the best baseline",
+    "blend": "learned model blended with a baseline",
+    "augmented_count": "count of the last 364 days with related reports",
 }
 
 

@@ -22,9 +22,10 @@ import pyarrow.parquet as pq
 
 from beatwise.config.schema import AgencyConfig
 from models.forecasting.baselines import Forecaster, baselines_for
+from models.forecasting.candidates import AugmentedCounts, Blend
 from models.forecasting.cells import cells_from_files
-from models.forecasting.champion import BLEND, CANDIDATE
-from models.forecasting.evaluate import Backtest, Blend, event_trainer, format_table, run_backtest
+from models.forecasting.champion import AUGMENTED, BLEND, CANDIDATE
+from models.forecasting.evaluate import Backtest, event_trainer, format_table, run_backtest
 from models.forecasting.events import read_incident_files
 from models.forecasting.features import load_calendar
 from models.forecasting.gbm import fit_models
@@ -63,19 +64,23 @@ def serving_forecasters(
     backtest: Backtest | None = None,
 ) -> dict[str, Forecaster]:
     """The chosen method of each crime type, fitted on incidents up to `train_until` (a blend: its model and
-    best baseline refitted, mixed with the weight the backtest chose)."""
+    partner refitted, mixed with the weight the backtest chose; the augmented count with its chosen weight)."""
     calendar = load_calendar(config)
     model_types = [t for t in crime_types if methods[t] in (CANDIDATE, BLEND)]
     models = fit_models(history, config, calendar, model_types, train_until, config.forecasting.seed)
 
     def baseline(t: str, method: str) -> Forecaster:
+        if method == AUGMENTED and backtest is not None:
+            return AugmentedCounts(t, backtest.augment_weights[t]).fit(history, config, train_until)
         return next(b for b in baselines_for(t, config) if b.method == method).fit(history, config, train_until)
 
     serving: dict[str, Forecaster] = {}
     for t in crime_types:
         if methods[t] == BLEND and t in models and backtest is not None:
-            decision = backtest.decisions[t]
-            serving[t] = Blend(t, models[t], baseline(t, decision.best_baseline), backtest.blend_weights[t])
+            partner = backtest.blend_partners.get(t, backtest.decisions[t].best_baseline)
+            serving[t] = Blend(t, models[t], baseline(t, partner), backtest.blend_weights[t])
+        elif methods[t] == AUGMENTED and backtest is not None:
+            serving[t] = baseline(t, AUGMENTED)
         elif t in models and methods[t] == CANDIDATE:
             serving[t] = models[t]
         else:
