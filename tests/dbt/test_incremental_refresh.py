@@ -1,5 +1,6 @@
 """A shift refresh is a refresh: on the real sample slice, the incremental models after one shift's new
-incidents (a late one and a withdrawn one inside the lookback) equal a full rebuild of the same raw data, table by table.
+incidents (a late one and a withdrawn one inside the lookback) equal a full rebuild of the same raw data,
+table by table.
 
 Built once in full with the last shift and one late incident held back, the held incidents are appended
 to raw.incidents and the refresh subset is built incrementally (what the refresh job runs); a copy of the
