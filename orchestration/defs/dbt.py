@@ -28,6 +28,7 @@ from dagster_dbt import (
 from beatwise import paths, recovery
 from beatwise.config import AgencyConfig
 from beatwise.config.units import metres_per_unit
+from beatwise.memory import release_freed_memory
 from beatwise.raw_layer import export_raw_layer
 from models.forecasting.features import signal_feeds
 from models.forecasting.tuning import serving_settings
@@ -173,6 +174,7 @@ def warehouse_models(
         with warehouse.connect() as con:
             tables = export_raw_layer(con, folder)
         context.log.info(f"raw layer exported to {folder}: {len(tables)} tables")
+    release_freed_memory()  # the run process and the dbt child share the memory budget
     invocation = dbt.cli(dbt_build_args(agency.load(), config.full_refresh), context=context, raise_on_error=False)
     recovery.pause_point("dbt")  # with `dbt build` running
     yield from invocation.stream()

@@ -9,6 +9,7 @@ from datetime import datetime
 import dagster as dg
 
 from beatwise import recovery
+from beatwise.memory import release_freed_memory
 from models.forecasting.pipeline import score_shift, train_and_register, tune_settings, write_scoring_shifts
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource
 
@@ -45,6 +46,7 @@ SHIFT_FORMAT = "%Y-%m-%d %H:%M"
 )
 def forecast_models(agency: AgencyResource, warehouse: WarehouseResource):
     config = agency.load()
+    release_freed_memory()  # what the ingest freed, before training's frames
     with warehouse.connect() as con:
         recovery.pause_point("training")
         backtest, registered = train_and_register(con, config)
