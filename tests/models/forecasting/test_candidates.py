@@ -12,8 +12,6 @@ from models.forecasting.champion import (
     AUGMENTED,
     BLEND,
     CANDIDATE,
-    GateEvidence,
-    ShiftFigures,
     best_baseline,
     choose_champion,
 )
@@ -21,12 +19,7 @@ from models.forecasting.evaluate import event_trainer, run_backtest
 from models.forecasting.events import read_incident_files
 from models.forecasting.forecast_command import serving_forecasters
 from models.forecasting.history import SIGNAL, EventHistory, to_minutes
-
-EVIDENCE = GateEvidence(harm_total=np.full(40, 10.0), crimes=np.full(40, 2.0), area_share=0.01)
-
-
-def flat(harm: float, captured: float, shifts: int = 40) -> ShiftFigures:
-    return ShiftFigures(np.full(shifts, harm), np.full(shifts, captured))
+from tests.models.forecasting.gate_cases import EVIDENCE, figures
 
 
 def hand_made_history() -> EventHistory:
@@ -50,12 +43,12 @@ def test_the_augmented_count_separates_cells_their_own_count_ties_by_the_signal_
 
 def test_the_gate_serves_the_augmented_count_only_when_it_captures_more_harm_and_never_takes_it_as_baseline():
     labels = {AUGMENTED: f"{AUGMENTED} (364-day count + 0.1 x the signal offences')"}
-    table = {"prior_364d": flat(1.0, 0.5), CANDIDATE: flat(1.05, 0.5), AUGMENTED: flat(1.1, 0.55)}
+    table = {"prior_364d": figures(1.0, 0.5), CANDIDATE: figures(1.05, 0.5), AUGMENTED: figures(1.1, 0.55)}
     decision = choose_champion("burglary", table, EVIDENCE, "prior_364d", labels=labels)
     assert decision.champion == AUGMENTED and decision.candidate_wins
     assert f"{labels[AUGMENTED]}: harm capture 0.1000 -> 0.1100" in decision.reason
 
-    table[AUGMENTED] = flat(0.95, 0.9)  # a higher PAI for its own type but less harm captured: refused
+    table[AUGMENTED] = figures(0.95, 0.9)  # a higher PAI for its own type but less harm captured: refused
     decision = choose_champion("burglary", table, EVIDENCE, "prior_364d", labels=labels)
     assert decision.champion == CANDIDATE
     assert f"{labels[AUGMENTED]}: harm capture 0.0950 <= prior_364d's 0.1000" in decision.reason

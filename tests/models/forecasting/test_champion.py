@@ -4,7 +4,6 @@ when it wins the gate."""
 from datetime import date, datetime
 
 import mlflow
-import numpy as np
 import pytest
 from mlflow import MlflowClient
 
@@ -13,13 +12,12 @@ from models.forecasting.baselines import baselines_for
 from models.forecasting.champion import (
     BLEND,
     CANDIDATE,
-    GateEvidence,
-    ShiftFigures,
     best_baseline,
     choose_champion,
 )
 from models.forecasting.evaluate import Backtest
 from models.forecasting.gbm import fit_models
+from tests.models.forecasting.gate_cases import EVIDENCE, figures
 
 TRAIN_UNTIL = date(2016, 2, 29)
 
@@ -37,13 +35,6 @@ def metrics(pai_1: float, deviance: float) -> dict[str, float]:
     }
 
 
-def figures(harm: float, captured: float, noise: float = 0.0, shifts: int = 60) -> ShiftFigures:
-    """Per-shift figures around the given means (alternating +-noise, so the interval is known)."""
-    wobble = noise * np.where(np.arange(shifts) % 2, 1.0, -1.0)
-    return ShiftFigures(np.full(shifts, harm) + wobble, np.full(shifts, captured) + wobble)
-
-
-EVIDENCE = GateEvidence(harm_total=np.full(60, 10.0), crimes=np.full(60, 2.0), area_share=0.01)
 
 
 def test_the_gate_serves_the_best_harm_capture_whose_pai_is_not_worse_beyond_the_interval():
