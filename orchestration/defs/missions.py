@@ -8,12 +8,14 @@ import hashlib
 from datetime import datetime, timedelta
 
 import dagster as dg
+from dagster_dbt import build_dbt_asset_selection
 
 from beatwise import paths, recovery
 from models.planning import PlanningError
 from models.planning.briefing import write_briefings, write_missing_briefings
 from models.planning.overrides import apply_pending, pending
 from models.planning.planner import latest_risk_shift, plan_shift
+from orchestration.defs.dbt import warehouse_models
 from orchestration.defs.publish import publish
 from orchestration.landing import FIELD_FEEDS, changed_files_request, landing_state
 from orchestration.resources import WAREHOUSE_POOL, AgencyResource, WarehouseResource, agency_named
@@ -115,13 +117,15 @@ overrides_job = dg.define_asset_job("apply_overrides", selection=[OVERRIDES])
 # A shift refresh: the landed feed files, the incremental incident models and the scoring view over them
 # (dbt without --full-refresh), then the next shift scored by the registered champions and planned. No
 # retraining and no other mart: the main job rebuilds those in full.
+# The dbt side is whatever the project declares incremental, so a new incremental model joins by its config.
 REFRESH_FEEDS = [dg.AssetKey(["raw", feed]) for feed in ("incidents", "calls_for_service", "gunfire_detections")]
-REFRESH_MODELS = [dg.AssetKey(key.split("/")) for key in (
-    "intermediate/int_incidents", "intermediate/int_feed_signals", "marts/fct_cell_shift_counts",
-    "marts/dim_shifts", "marts/fct_scoring_features")]
+REFRESH_MODELS = build_dbt_asset_selection(
+    [warehouse_models], dbt_select="config.materialized:incremental dim_shifts fct_scoring_features"
+)
 refresh_job = dg.define_asset_job(
     "refresh_forecasts_and_plans",
-    selection=[*REFRESH_FEEDS, *REFRESH_MODELS, dg.AssetKey(["raw", "scoring_shifts"]), RISK_SURFACES, MISSIONS],
+    selection=dg.AssetSelection.assets(*REFRESH_FEEDS, dg.AssetKey(["raw", "scoring_shifts"]), RISK_SURFACES,
+                                       MISSIONS) | REFRESH_MODELS,
     config={"ops": {"warehouse_models": {"config": {"full_refresh": False}}}},
 )
 

@@ -24,7 +24,7 @@ from tests.dbt.conftest import DBT_DIR, SLICE_VARS
 from tests.dbt.mart_parity import mart_image, real_mismatches
 
 VARS = {**SLICE_VARS, "refresh_lookback_days": 3}
-# The models the refresh job builds (orchestration/defs/missions.py: REFRESH_MODELS).
+# The models the refresh job builds (orchestration/defs/missions.py: REFRESH_MODELS, the incremental ones and these).
 REFRESHED = ["intermediate.int_incidents", "intermediate.int_feed_signals", "marts.fct_cell_shift_counts",
              "marts.dim_shifts", "marts.fct_scoring_features"]
 SELECT = [name.split(".")[1] for name in REFRESHED]
