@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import auth, data, maps
 from models.forecasting.explain import crime_words, method_words
+from models.forecasting.surfaces import EXPLAINED_PER_DISTRICT
 
 auth.guard(__file__)
 st.title("Risk map")
@@ -64,8 +65,9 @@ maps.legend(
 )
 
 st.subheader(f"Highest-risk places for {crime_words(crime_type, 2)}")
-drivers = data.risk_drivers_in_words(shift, crime_type, surface["cell_id"].head(100).tolist())
-table = surface.head(100).merge(drivers, on="cell_id", how="left")
+listed = surface.head(EXPLAINED_PER_DISTRICT)  # the cells whose drivers the scoring run computed
+drivers = data.risk_drivers_in_words(shift, crime_type, listed["cell_id"].tolist())
+table = listed.merge(drivers, on="cell_id", how="left")
 table = table.assign(drivers=table["drivers"].fillna(""))
 data.table(
     table[["place_name", "district", "beat", "expected_in_words", "percentile", "drivers", "cell_id"]],

@@ -210,10 +210,7 @@ class GradientBoostedPoisson(Forecaster):
         return self.booster.predict(matrix[:, self._columns], num_threads=PREDICT_THREADS)
 
     def contributions(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per-feature contributions to log expected count (cells x features; the bias column dropped)."""
-        return self.booster.predict(
-            frame[self.features].to_numpy(), pred_contrib=True, num_threads=PREDICT_THREADS
-        )[:, :-1]
+        return tree_contributions(self.booster, frame)
 
     def params(self) -> dict[str, object]:
         return {
@@ -222,6 +219,13 @@ class GradientBoostedPoisson(Forecaster):
             "rounds": self.rounds,
             "training_rows": self.training_rows,
         }
+
+
+def tree_contributions(booster: lgb.Booster, frame: pd.DataFrame) -> np.ndarray:
+    """Per-feature contributions (TreeSHAP) to the log expected count of each row of `frame`, which holds
+    the booster's feature columns: rows x features, the bias column dropped."""
+    matrix = frame[booster.feature_name()].to_numpy(dtype=float)
+    return booster.predict(matrix, pred_contrib=True, num_threads=PREDICT_THREADS)[:, :-1]
 
 
 def fit_models(

@@ -31,6 +31,7 @@ from models.forecasting.gbm import GradientBoostedPoisson, training_window
 from models.forecasting.history import EventHistory, to_minutes
 from models.forecasting.shifts import next_shift
 from models.forecasting.surfaces import (
+    explained_cells,
     keep_scoring_run,
     replace_rows,
     risk_drivers,
@@ -266,15 +267,10 @@ def score_shift(con: duckdb.DuckDBPyConnection, config: AgencyConfig) -> dict:
             expected = forecaster.booster.predict(rows[forecaster.features].to_numpy(dtype=float))
             cell_ids = history.cells["cell_id"].to_numpy()
             surface = surface_frame(t, cell_ids, shift_start, expected, forecaster.method, version)
-            drivers.append(
-                top_drivers(
-                    t,
-                    cell_ids,
-                    shift_start,
-                    forecaster.contributions(rows.reset_index()),
-                    forecaster.features,
-                )
-            )
+            # TreeSHAP costs seconds per type on a city: only the cells someone reads are explained now.
+            explained = explained_cells(expected, history.cells["district"].to_numpy())
+            contributions = forecaster.contributions(rows.iloc[explained].reset_index())
+            drivers.append(top_drivers(t, cell_ids[explained], shift_start, contributions, forecaster.features))
         else:
             surface = risk_surface(forecaster, history, shift_start, version)
             drivers.append(risk_drivers(forecaster, history, shift_start))

@@ -42,6 +42,7 @@ def reproduce_scoring(con: duckdb.DuckDBPyConnection, config: AgencyConfig, seq:
     """Check every kept artifact and the models against their logged digests, then recompute the surfaces."""
     record = scoring_record(con, seq)
     payload, result = record.data, Reproduction(seq)
+    digest_method = payload.get("frame_digest", "csv")  # runs logged before the column digest used CSV
     frames = {}
     for name, entry in payload["files"].items():
         try:
@@ -49,7 +50,7 @@ def reproduce_scoring(con: duckdb.DuckDBPyConnection, config: AgencyConfig, seq:
         except ArtifactError as err:
             result.differences.append(f"{name}: {err}")
             continue
-        if frame_digest(frame) != entry["sha256"]:
+        if frame_digest(frame, digest_method) != entry["sha256"]:
             result.differences.append(f"{name}: its rows hash differently from the logged sha256")
             continue
         frames[name] = frame
@@ -75,7 +76,7 @@ def reproduce_scoring(con: duckdb.DuckDBPyConnection, config: AgencyConfig, seq:
     logged = frames.get("output/risk_surfaces")
     if logged is not None and len(surfaces) == len(payload["champions"]):
         derived = pd.concat(surfaces, ignore_index=True)
-        if frame_digest(derived) != payload["files"]["output/risk_surfaces"]["sha256"]:
+        if frame_digest(derived, digest_method) != payload["files"]["output/risk_surfaces"]["sha256"]:
             result.differences.append("output/risk_surfaces: the surface re-derived from the logged inputs differs")
         else:
             result.checked.append("output/risk_surfaces re-derived: equal")

@@ -20,6 +20,8 @@ from models.forecasting.gbm import GradientBoostedPoisson
 from models.forecasting.history import EventHistory
 
 TOP_DRIVERS = 3
+EXPLAINED_PER_DISTRICT = 100  # the Risk map lists up to 100 cells of a district, or of the city
+FRAME_DIGEST = "columns"  # how the logged sha256 of a kept frame is computed (frame_digest)
 
 TABLES = {
     "forecast.risk_surfaces": """shift_start timestamp, crime_type varchar, cell_id varchar,
@@ -127,9 +129,44 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("incoming")
 
 
-def frame_digest(frame: pd.DataFrame) -> str:
-    """sha256 of a frame's canonical CSV text (independent of Parquet encoder versions)."""
-    return hashlib.sha256(frame.to_csv(index=False, float_format="%.12g").encode()).hexdigest()
+def explained_cells(
+    expected: np.ndarray, districts: np.ndarray, per_district: int = EXPLAINED_PER_DISTRICT
+) -> np.ndarray:
+    """Positions (ascending) of the cells a scoring run explains: each district's `per_district` highest
+    expected counts, ties at the edge included, so any district's (or the city's) top list on the Risk map
+    is explained. Other cells (a mission drawn from the low-risk stratum) are explained on demand."""
+    rank = pd.Series(expected).groupby(pd.Series(districts).fillna(""), sort=False).rank(method="min", ascending=False)
+    return np.flatnonzero(rank.to_numpy() <= per_district)
+
+
+def frame_digest(frame: pd.DataFrame, method: str = FRAME_DIGEST) -> str:
+    """sha256 of a frame's values, independent of Parquet encoder versions and of column dtypes.
+
+    `columns`: column by column, its name and its values in one binary form: numbers as float64 (one NaN,
+    no negative zero), times as nanoseconds since 1970, anything else as UTF-8 text, a missing value as a
+    marker. `csv`: the canonical CSV text that scoring runs logged before this form (slower: 8 s a shift
+    on the full city); kept so that their records still verify."""
+    if method == "csv":
+        return hashlib.sha256(frame.to_csv(index=False, float_format="%.12g").encode()).hexdigest()
+    if method != "columns":
+        raise ValueError(f"unknown frame digest {method!r}")
+    digest = hashlib.sha256()
+    for name in frame.columns:
+        column = frame[name]
+        digest.update(f"\x1e{name}\x1f".encode())
+        if pd.api.types.is_datetime64_any_dtype(column):
+            times = pd.to_datetime(column)
+            if times.dt.tz is not None:
+                times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+            digest.update(b"t" + times.astype("datetime64[ns]").to_numpy().view("int64").tobytes())
+        elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            values = column.to_numpy(dtype=float, na_value=np.nan) + 0.0  # + 0.0 turns -0.0 into 0.0
+            values[np.isnan(values)] = np.nan
+            digest.update(b"f" + values.astype("<f8").tobytes())
+        else:
+            text = ["\x00" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in column]
+            digest.update(b"s" + "\x1f".join(text).encode())
+    return digest.hexdigest()
 
 
 def keep_scoring_run(
@@ -154,6 +191,7 @@ def keep_scoring_run(
                 "sha256": frame_digest(frame),
                 **artifacts.keep(path),  # the readable path is rewritten by reruns; the address is not
             }
-    payload = {"shift_start": shift_start.isoformat(), "champions": dict(champions), "files": files}
+    payload = {"shift_start": shift_start.isoformat(), "champions": dict(champions), "files": files,
+               "frame_digest": FRAME_DIGEST}
     record = audit.append(con, "scoring", actor, f"risk_surfaces/{shift_start:%Y-%m-%dT%H:%M}", payload)
     return {**payload, "audit_seq": record.seq}

@@ -307,6 +307,9 @@ def write_briefings(
     by_id = cells.set_index("cell_id", drop=False)
     incidents = read_recent_incidents(con, shift_start)
     places = read_places(con)
+    from models.forecasting.drivers import explain_cells  # loads MLflow: not for the dashboards' imports
+
+    explain_cells(con, config, shift_start, missions["cell_id"].unique())  # e.g. a low-risk mission's cells
     drivers = read_drivers(con, shift_start, cell_ids=missions["cell_id"].tolist())
     drivers = drivers_in_words(con, drivers, cells, shift_start, config)
     radius = quarter_mile(config)

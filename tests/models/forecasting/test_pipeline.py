@@ -18,6 +18,7 @@ from beatwise.ingest import load_feed
 from beatwise.ingest.agency_config import load_agency_config
 from models.forecasting import tracking
 from models.forecasting.champion import ChampionDecision
+from models.forecasting.drivers import explain_cells
 from models.forecasting.features import feature_names, rows_matrix, shift_matrix
 from models.forecasting.pipeline import (
     accuracy_summary,
@@ -27,6 +28,7 @@ from models.forecasting.pipeline import (
     tune_settings,
     write_scoring_shifts,
 )
+from models.forecasting.surfaces import EXPLAINED_PER_DISTRICT
 
 DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 FEEDS = [
@@ -153,11 +155,33 @@ def test_train_gate_register_and_score_the_next_shift(warehouse, small_config):
     decision = ChampionDecision("robbery", "lightgbm_poisson", "prior_28d", True, "forced for the test")
     tracking.register_champion(config, decision, registered["robbery"]["model_uris"])
     with duckdb.connect(str(warehouse)) as con:
-        score_shift(con, config)
+        scored = score_shift(con, config)
         robbery = con.execute("select * from forecast.risk_surfaces where crime_type = 'robbery'").df()
         explained = con.execute("select * from forecast.risk_drivers where crime_type = 'robbery'").df()
     assert set(robbery["method"]) == {"lightgbm_poisson"} and (robbery["expected_count"] > 0).all()
-    assert len(explained) == 3 * cells and set(explained["feature"]) <= set(feature_names(small_config))
+    assert set(explained["feature"]) <= set(feature_names(small_config))
+    assert (explained.groupby("cell_id").size() == 3).all()
+
+    # Scoring explains each district's 100 highest-risk cells (ties included); any other cell on demand.
+    with duckdb.connect(str(warehouse)) as con:
+        district_of = dict(con.execute("select cell_id, district from marts.dim_cells").fetchall())
+    ranked = robbery.assign(district=robbery["cell_id"].map(district_of).fillna(""))
+    ranked["rank"] = ranked.groupby("district")["expected_count"].rank(method="min", ascending=False)
+    assert set(explained["cell_id"]) == set(ranked.loc[ranked["rank"] <= EXPLAINED_PER_DISTRICT, "cell_id"])
+    unexplained_cells = sorted(set(robbery["cell_id"]) - set(explained["cell_id"]))
+    assert unexplained_cells, "the sample needs a district with more than 100 cells for this test"
+    asked = unexplained_cells[:5]
+    with duckdb.connect(str(warehouse)) as con:
+        added = explain_cells(con, config, shift, asked + [explained["cell_id"].iat[0]])
+        again = explain_cells(con, config, shift, asked)
+        on_demand = con.execute(
+            "select * from forecast.risk_drivers where crime_type = 'robbery' and list_contains(?, cell_id)", [asked]
+        ).df()
+        record = audit.records(con, kind="drivers")[-1]
+        verification = audit.verify(con)
+    assert added == 3 * len(asked) and again == 0 and verification.ok
+    assert set(on_demand["cell_id"]) == set(asked) and (on_demand.groupby("cell_id")["rank"].max() == 3).all()
+    assert record.data["scoring_seq"] == scored["audit_seq"] and record.data["crime_types"]["robbery"]["cells"] == asked
 
 
 def test_the_next_training_uses_the_settings_the_tune_job_chose(warehouse, small_config):
