@@ -7,12 +7,14 @@ project's files is parsed again on import.
 """
 
 
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging import version
 
 from beatwise import paths, recovery
 from beatwise.config import AgencyConfig
@@ -187,8 +190,19 @@ def warehouse_models(
         raise dg.Failure(cause)
 
 
+class ProjectDbtCli(DbtCliResource):
+    """dagster-dbt asks the executable for its version (`dbt --version`: a 3 s process on 2 cores) in every
+    run; the executable beside this Python is this environment's dbt-core, whose package says it at once."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent != Path(sys.executable).parent:
+            return super()._cli_version
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
 defs = dg.Definitions(
     assets=[warehouse_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
-                                     dbt_executable=dbt_executable())},
+    resources={"dbt": ProjectDbtCli(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR),
+                                    dbt_executable=dbt_executable())},
 )
