@@ -71,11 +71,11 @@ codes = latest["method"]
 latest["method"] = codes.map(method_words)
 types = sorted(latest["crime_type"].unique())
 crime_type = st.selectbox("Crime type", types, format_func=lambda t: t.replace("_", " "))
+mine = latest[latest["crime_type"] == crime_type].copy()
 # This type's blend, named with what it mixes (the all-types charts keep the general word).
 for _, row in gate[gate["crime_type"] == crime_type].iterrows():
     if blend := blend_words(row["reason"]):
-        latest.loc[(latest["crime_type"] == crime_type) & (codes == "blend"), "method"] = blend
-mine = latest[latest["crime_type"] == crime_type]
+        mine.loc[codes[mine.index] == "blend", "method"] = blend
 wide = mine.pivot_table(index=["method", "role"], columns="metric", values="value", aggfunc="mean").reset_index()
 wide["is"] = ["champion" if "champion" in r else "baseline" for r in wide["role"]]
 champion = wide.loc[wide["is"] == "champion", "method"]

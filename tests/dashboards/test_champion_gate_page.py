@@ -11,7 +11,7 @@ import pandas as pd
 from beatwise import paths
 from models.forecasting.surfaces import ensure_tables
 from orchestration.defs.publish import publish
-from tests.dashboards.conftest import logged_in, open_page
+from tests.dashboards.conftest import charts, logged_in, open_page
 
 WHEN = pd.Timestamp("2016-12-31 06:00:00")
 GATE = pd.DataFrame({
@@ -33,9 +33,11 @@ GATE = pd.DataFrame({
 
 
 def metrics() -> pd.DataFrame:
+    methods = {"homicide": ("kde", "recent_mean", "lightgbm"), "robbery": ("kde", "recent_mean", "lightgbm"),
+               "theft": ("prior_364d", "lightgbm_poisson", "augmented_count", "blend")}
     rows = [(WHEN, t, m, role, metric, value, WHEN, WHEN, 30)
-            for t, champion in (("homicide", "kde"), ("robbery", "lightgbm"))
-            for m in ("kde", "recent_mean", "lightgbm")
+            for t, champion in (("homicide", "kde"), ("robbery", "lightgbm"), ("theft", "blend"))
+            for m in methods[t]
             for role in ["champion" if m == champion else ""]
             for metric, value in (("pai_1", 5.0), ("crimes", 10.0), ("harm_captured_1", 1.0), ("harm_captured_5", 2.0))]
     return pd.DataFrame(rows, columns=["evaluated_at", "crime_type", "method", "role", "metric", "value",
@@ -74,3 +76,11 @@ def test_the_gate_is_published_and_each_types_decision_shown_in_words(tmp_path: 
                                      f"count of the last 364 days (3.10%). {blend[0].upper()}{blend[1:]} captured "
                                      "4.20% of the harm at 1% against 3.10%")
         assert not any(code in " ".join(figures) for code in ("_", "PAI@", "0.0", "->", "<="))
+
+        # Theft's charts name its blend with what it mixes, and call the champion so.
+        at.selectbox[0].select("theft").run()
+        assert not at.exception
+        assert f"**Champion for theft:** {blend}" in " ".join(m.value for m in at.markdown)
+        drawn = {m for _, frame in charts(at) for m in frame.get("method", [])}
+        assert blend in drawn and "blend" not in drawn
+        assert any(m.value.startswith("**Theft:** A blend of 75%") for m in at.markdown)
