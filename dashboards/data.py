@@ -195,7 +195,10 @@ def readable(frame: pd.DataFrame, column_config: dict | None = None) -> tuple[pd
             if column in CODE_COLUMNS:
                 shown[column] = values.map(lambda v: v.replace("_", " ") if isinstance(v, str) else v)
             shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
-        elif pd.api.types.is_float_dtype(values) and values.isna().any() and column not in config:
+        elif pd.api.types.is_float_dtype(values) and column.endswith("minutes") and column not in config:
+            # Minutes from vehicle locations come as 52.7667: a tenth of a minute is all anyone reads.
+            shown[column] = values.round(1)
+        if pd.api.types.is_float_dtype(values) and values.isna().any() and column not in config:
             shown[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:,.4g}")
         config.setdefault(column, st.column_config.Column(header(column)))
     return shown, config

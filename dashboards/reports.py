@@ -142,7 +142,7 @@ def over_time(report: Filtered, measures: dict[str, str], title: str, key: str) 
         .encode(
             x=alt.X("day:T", title=None),
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)),
             tooltip=[alt.Tooltip("day:T", title="day"), *(["shift_name:N"] if by_shift else []), "measure:N",
                      alt.Tooltip("value:Q", format=",.1f")],
         )
@@ -173,10 +173,11 @@ def by_group(report: Filtered, group: str, measures: dict[str, str], title: str,
         alt.Chart(long, title=title)
         .mark_bar()
         .encode(
-            y=alt.Y("name:N", sort=list(frame["name"]), title=None),
+            y=alt.Y("name:N", sort=list(frame["name"]), title=group.replace("_", " "),
+                    axis=alt.Axis(labelLimit=240)),
             x=alt.X("value:Q", title=None),
             **offset,
-            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)),
             tooltip=[alt.Tooltip("name:N", title=group.replace("_", " ")), "measure:N",
                      alt.Tooltip("value:Q", format=",.1f"), *([alt.Tooltip("about:N", title="what it is")]
                                                              if notes else [])],

@@ -59,7 +59,7 @@ if not shifts.empty:
                     axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("value:Q", title="minutes of directed patrol"),
             xOffset="minutes:N",
-            color=alt.Color("minutes:N", title=None, legend=alt.Legend(orient="top"),
+            color=alt.Color("minutes:N", title=None, legend=alt.Legend(orient="top", labelLimit=0),
                             scale=alt.Scale(domain=["planned minutes", "delivered minutes"])),
             tooltip=[alt.Tooltip("shift_start:T", title="shift", format="%a %d %b %Y, %H:%M"), "minutes:N",
                      alt.Tooltip("value:Q", format=",.0f")],

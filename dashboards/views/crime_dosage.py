@@ -96,7 +96,7 @@ if report is not None:
         lines = alt.Chart(crime).mark_line(point=True).encode(
             x="date:T",
             y=alt.Y("count:Q", title="crimes (lines)"),
-            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=0)),
             tooltip=["date:T", "shift_name:N", "measure:N", "count:Q"],
         )
         # One panel per shift of day: the dose as bars, crime as lines, each on its own axis.
@@ -140,19 +140,27 @@ else:
     if not overall.empty:
         st.markdown(impact_statement(overall.iloc[0]))
     shown = shown.assign(crime=shown["crime_type"].str.replace("_", " "))
-    base = alt.Chart(shown).encode(y=alt.Y("crime:N", title=None))
+    # An estimate without an interval (too few crimes in an arm, often 0 where assigned: -100%) is not drawn:
+    # a lone point at -100% reads as a large effect.
+    bare = shown[shown["ci_low"].isna() | shown["ci_high"].isna()]
+    shown = shown.drop(bare.index)
+    base = alt.Chart(shown).encode(y=alt.Y("crime:N", title=None, axis=alt.Axis(labelLimit=240)))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4], color="grey").encode(x="x:Q")
-    st.altair_chart(
-        base.mark_rule().encode(x=alt.X("ci_low:Q", title="change in crime where assigned (95% interval)",
-                                        axis=alt.Axis(format="%")), x2="ci_high:Q")
-        + base.mark_point(filled=True, size=80).encode(
-            x="estimate:Q",
-            tooltip=[alt.Tooltip("crime:N", title="crime type"),
-                     *(alt.Tooltip(f"{c}:Q", format="+.1%") for c in ("estimate", "ci_low", "ci_high"))],
+    if len(shown):
+        st.altair_chart(
+            base.mark_rule().encode(x=alt.X("ci_low:Q", title="change in crime where assigned (95% interval)",
+                                            axis=alt.Axis(format="%")), x2="ci_high:Q")
+            + base.mark_point(filled=True, size=80).encode(
+                x="estimate:Q",
+                tooltip=[alt.Tooltip("crime:N", title="crime type"),
+                         *(alt.Tooltip(f"{c}:Q", format="+.1%") for c in ("estimate", "ci_low", "ci_high"))],
+            )
+            + zero,
+            width="stretch",
+            height=80 + 34 * len(shown),  # a row per outcome, not all squeezed into the default height
         )
-        + zero,
-        width="stretch",
-    )
+    if len(bare):
+        st.caption(f"Not drawn, too few crimes in an arm for an interval: {', '.join(bare['crime'])}.")
     data.table(impact_table(estimates), key="impact_table", column_config=IMPACT_COLUMNS)
     data.csv_download(estimates, "impact_estimate", label="Download the impact estimate (CSV)")
 
@@ -172,9 +180,12 @@ else:
         alt.Chart(curve)
         .mark_bar()
         .encode(
-            x=alt.X("dose_bin:N", sort=list(curve["dose_bin"]), title="delivered minutes"),
+            x=alt.X("dose_bin:N", sort=list(curve["dose_bin"]), title="minutes delivered in the mission",
+                    axis=alt.Axis(labelAngle=0)),
             y=alt.Y("mean_crime:Q", title="mean crime per mission"),
-            tooltip=["dose_bin", "missions", "mean_crime", "mean_minutes"],
+            tooltip=[alt.Tooltip("dose_bin:N", title="minutes delivered"), alt.Tooltip("missions:Q", format=","),
+                     alt.Tooltip("mean_crime:Q", title="mean crime per mission", format=".3f"),
+                     alt.Tooltip("mean_minutes:Q", title="mean minutes", format=".1f")],
         ),
         width="stretch",
     )

@@ -122,7 +122,7 @@ held = data.query(
 over = int(held["over"].iat[0] or 0)
 caps = [
     f"At most {cfg.max_missions_per_cell} missions per cell in {cfg.window_shifts} shifts: "
-    + ("held on every shift." if over == 0 else f"broken by {over:,} missions."),
+    + ("held on every shift." if over == 0 else f"broken by {over:,} mission{'' if over == 1 else 's'}."),
 ]
 if data.has("plans.plan_candidates"):
     top = data.query("""select count(*) filter (where top_missions > floor(? * missions)) as over, count(*) as plans

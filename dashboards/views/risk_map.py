@@ -37,8 +37,9 @@ if chosen:
 a, b, c = st.columns(3)
 a.metric("Cells shown", f"{len(surface):,}")
 b.metric(f"Expected {crime_words(crime_type, 2)} in them this shift", f"{surface['expected_count'].sum():.1f}")
-c.metric("Model", method_words(surface["method"].iat[0]) if not surface.empty else "-",
-         help=f"version {surface['model_version'].iat[0]} in the model registry" if not surface.empty else None)
+# A method's name is words, too long for a metric's large figure: a line of text beside the figures.
+c.markdown(f"Model  \n**{method_words(surface['method'].iat[0]) if not surface.empty else '-'}**",
+           help=f"version {surface['model_version'].iat[0]} in the model registry" if not surface.empty else None)
 
 shown = pd.DataFrame(
     {

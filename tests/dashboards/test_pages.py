@@ -255,17 +255,31 @@ def test_crime_dosage_shows_the_impact_estimate_with_its_interval(analyst, downl
             assert low <= estimate <= high
             assert f"{level:.0%} interval {low:+.1%} to {high:+.1%}" in statement
             assert ("not distinguishable from zero" in statement) == (low <= 0 <= high)
-        # The interval chart: one row per outcome of the chosen slice, each estimate with its interval.
-        spec, drawn = next((sp, d) for sp, d in charts(at) if "layer" in sp and "ci_low" in d.columns)
+        # The interval chart: one row per outcome of the chosen slice that has an interval; the others (a
+        # lone point, often -100% from no crime where assigned) are named under the chart, not drawn.
+        expected = snapshot_rows(
+            f"""select crime_type, estimate, ci_low, ci_high from {impact}
+                where outcome_window = ? and population = ? and ci_low is not null and ci_high is not null
+                order by crime_type""",
+            [window, population],
+        )
+        bare = snapshot_rows(
+            f"""select crime_type from {impact} where outcome_window = ? and population = ?
+                and (ci_low is null or ci_high is null) order by crime_type""",
+            [window, population],
+        )
+        if bare:
+            named = ", ".join(r[0].replace("_", " ") for r in bare)
+            assert f"Not drawn, too few crimes in an arm for an interval: {named}." in [c.value for c in at.caption]
+        found = [(sp, d) for sp, d in charts(at) if "layer" in sp and "ci_low" in d.columns]
+        assert len(found) == (1 if expected else 0), "an interval chart exactly when an outcome has an interval"
+        if not expected:
+            return
+        spec, drawn = found[0]
         assert [_mark(layer) for layer in spec["layer"]][:2] == ["rule", "point"]
         assert spec["layer"][0]["encoding"]["x"]["field"] == "ci_low"
         assert spec["layer"][0]["encoding"]["x2"]["field"] == "ci_high"
         assert spec["layer"][1]["encoding"]["x"]["field"] == "estimate"
-        expected = snapshot_rows(
-            f"""select crime_type, estimate, ci_low, ci_high from {impact}
-                where outcome_window = ? and population = ? order by crime_type""",
-            [window, population],
-        )
         drawn = drawn.dropna(subset=["crime_type"])
         got = drawn.sort_values("crime_type")[["crime_type", "estimate", "ci_low", "ci_high"]]
         assert list(got["crime_type"]) == [r[0] for r in expected]
