@@ -27,6 +27,9 @@ PLURAL = {
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
+# The counts that inform every crime type without being modelled (features.signal_series).
+REPORTED = {"signal": "other offences reported by the public", "calls": "calls for service",
+            "detections": "gunfire detections"}
 LAND_USE = {"residential_share": "residential", "commercial_share": "commercial",
             "recreational_share": "parks and recreation"}
 
@@ -37,7 +40,7 @@ METHODS = {
     "kernel_decay": "recent crime nearby, newest first",
     "prospective_hotspot": "prospective hotspots",
     "pooled_shrinkage": "all crime nearby, shrunk to the area",
-    "blend": "learned model blended with a baseline",
+    "blend": "learned model blended with a baseline or the count with related reports",
     "augmented_count": "count of the last 364 days with related reports",
 }
 
@@ -123,6 +126,11 @@ def driver_text(feature: str, crime_type: str, values: dict, cell_metres: float,
             told = _count(n, crime_type) if counted else crime_words(crime_type, 2)
         where = f"within {around}" if part == "nbhd" else f"in {square}"
         return f"{told} {where} in the last {'year' if days == '364' else days + ' days'}"
+    reported = re.fullmatch(r"n_(signal|calls|detections)_(cell|nbhd)_(\d+)d", feature)
+    if reported:
+        series, part, days = reported.groups()
+        where = f"within {around}" if part == "nbhd" else f"in {square}"
+        return f"{REPORTED[series]} {where} in the last {'year' if days == '364' else days + ' days'}"
     same = re.fullmatch(r"n_(cell|nbhd)_same_shift_(\d+)d", feature)
     if same:
         part, _ = same.groups()
