@@ -90,13 +90,16 @@ def pipeline_job(config_file: str | None) -> str:
 @click.option("--agency", "slugs", multiple=True, help="with --deployment: only this agency (repeatable)")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1),
               help="with --deployment: agencies run at the same time")
-def run(config_file: str | None, deployment_file: str | None, slugs: tuple[str, ...], jobs: int) -> None:
+@click.option("--reload", is_flag=True,
+              help="read every feed file again (by default a feed's files that would load unchanged are skipped)")
+def run(config_file: str | None, deployment_file: str | None, slugs: tuple[str, ...], jobs: int,
+        reload: bool) -> None:
     """Materialize every asset once, in this process, and print what was built (the demo job for a config
     with a `demo:` block, else the main job, which never writes simulated rows)."""
     if deployment_file:
         if config_file:
             raise click.UsageError("--config and --deployment exclude each other: the deployment names the configs")
-        run_deployment(deployment_file, slugs, jobs)
+        run_deployment(deployment_file, slugs, jobs, reload)
         return
     if slugs or jobs != 1:
         raise click.UsageError("--agency and --jobs need --deployment")
@@ -111,7 +114,7 @@ def run(config_file: str | None, deployment_file: str | None, slugs: tuple[str, 
     click.echo(f"running the {job_name} job for "
                f"{os.environ.get('BEATWISE_CONFIG', 'config/chicago_sample.yaml')} ...")
     try:
-        result = execute(job_name, "run")
+        result = execute(job_name, "run", reload_run_config(job_name) if reload else None)
     finally:  # a failed run's records are signed too
         checkpoint_after_run()
     elapsed = time.perf_counter() - started
@@ -123,13 +126,23 @@ def run(config_file: str | None, deployment_file: str | None, slugs: tuple[str, 
     print_summary(elapsed, step_seconds)
 
 
-def run_deployment(file: str, slugs: tuple[str, ...], jobs: int) -> None:
+def reload_run_config(job_name: str) -> dict:
+    """Run config that has every feed asset of the job read all its files again."""
+    from orchestration.definitions import defs
+    from orchestration.defs.ingest import feed_assets
+
+    graph = defs.resolve_job_def(job_name).graph
+    names = [asset.op.name for asset in feed_assets if graph.has_node_named(asset.op.name)]
+    return {"ops": {name: {"config": {"reload": True}} for name in names}}
+
+
+def run_deployment(file: str, slugs: tuple[str, ...], jobs: int, reload: bool = False) -> None:
     """`beatwise run` for each agency of the deployment (up to `jobs` at once), each in its own process with
     its own state folder; one agency's failure is reported and the others still run; exit 1 if any failed."""
     from beatwise.deployment import beatwise_command, load_deployment, run_each
 
-    outcomes = run_each(load_deployment(file), beatwise_command("run", "--config", "{config}"), slugs, jobs,
-                        click.echo)
+    command = beatwise_command("run", "--config", "{config}", *(["--reload"] if reload else []))
+    outcomes = run_each(load_deployment(file), command, slugs, jobs, click.echo)
     click.echo("\nagency                   outcome   seconds")
     for o in outcomes:
         click.echo(f"{o.slug:<24} {'ok' if o.ok else 'FAILED':<9} {o.seconds:>7.1f}"

@@ -6,10 +6,13 @@ record; a refused file (FeedError) loads nothing and is logged and audited. A re
 raises the error after the feed's other files are loaded (the config names a file it cannot use); a
 refused landing file does not stop the run: it is kept in `FeedLoad.refused` and the run moves on.
 Incidents and offence codes once loaded, the crime-type policy is checked again against the codes.
+The files of the feed's last run that a load would not change are skipped (`beatwise.ingest.skip`) unless
+`reload` is asked for.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +24,7 @@ import pandas as pd
 from beatwise import audit, paths, policy
 from beatwise.config import AgencyConfig, Feed
 from beatwise.contracts import CONTRACTS
-from beatwise.ingest import canonical, read, upsert, validate
+from beatwise.ingest import canonical, read, skip, upsert, validate
 from beatwise.ingest.formats import POLYGON_FORMATS, format_of
 from beatwise.ingest.loaded_policy import PolicyBreach, check_loaded_policy
 from beatwise.ingest.read import FeedError
@@ -55,6 +58,13 @@ class FileLoad:
     districts_from_beat: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    run_id: str | None = None  # one load_feed call; its files in `position` order
+    position: int | None = None
+    settings_sha256: str | None = None  # beatwise.ingest.skip.settings_digest
+    table_digest: str | None = None  # raw.<feed> as this load left it
+    future_from: datetime | None = None  # the earliest row held back as dated in the future
+    same_as: str | None = None  # an `unchanged` file: the load it repeats
+    unknown_offence_code_list: str | None = None  # JSON {code: rows}
 
     @property
     def rows_loaded(self) -> int:
@@ -106,26 +116,44 @@ def _outside(path: Path, root: Path | None, feed: str) -> FeedError | None:
 
 
 def load_feed(
-    con: duckdb.DuckDBPyConnection, config: AgencyConfig, feed: str, actor: str = "ingest"
+    con: duckdb.DuckDBPyConnection, config: AgencyConfig, feed: str, actor: str = "ingest", reload: bool = False
 ) -> FeedLoad:
-    """Load every file of `feed`; its table exists afterwards even when no file has arrived yet."""
+    """Load every file of `feed`; its table exists afterwards even when no file has arrived yet.
+
+    The files of the feed's last run that loading again would not change are logged as `unchanged` and not
+    read, unless `reload`."""
     contract = CONTRACTS[feed]
     upsert.ensure_tables(con, contract)
     result, refused = FeedLoad(feed), []
-    for path, spec in feed_files(config, feed):
+    files = feed_files(config, feed)
+    run = {"run_id": uuid.uuid4().hex, "settings_sha256": skip.settings_digest(con, config, feed)}
+    digests = [_digest(config, feed, path) for path, _ in files]
+    done = [] if reload else skip.skippable(
+        con, feed, [(path.name, sha) for (path, _), sha in zip(files, digests, strict=True)],
+        run["settings_sha256"], _now())
+    for position, previous in enumerate(done):
+        result.files.append(_unchanged(con, feed, previous, actor, run, position))
+        for code, n in json.loads(previous.unknown_offence_code_list or "{}").items():
+            result.unknown_offence_codes[code] = result.unknown_offence_codes.get(code, 0) + n
+    for position, (path, spec) in list(enumerate(files))[len(done):]:
         try:
             result.files.append(
                 load_file(con, config, feed, path, spec, actor=actor, unknown=result.unknown_offence_codes,
-                          root=_root(config, feed, path))
+                          root=_root(config, feed, path), run={**run, "position": position})
             )
         except FeedError as exc:
             (result.refused if _landed(path, feed) else refused).append(exc)
     if contract.replace_whole and result.files and not refused:
         # A geometry feed is whatever its current files hold: drop what came from files no longer listed.
         names = [f.file for f in result.files]
-        con.execute(
+        removed = con.execute(
             f"delete from raw.{feed} where _source_file not in ({', '.join('?' * len(names))})", names
-        )
+        ).fetchall()[0][0]
+        if removed:  # the run's last file records the table as the run leaves it
+            last = result.files[-1]
+            last.table_digest = skip.table_digest(con, feed)
+            con.execute("update raw.load_log set table_digest = ? where load_id = ?",
+                        [last.table_digest, last.load_id])
     if refused:
         raise (
             refused[0]
@@ -137,6 +165,31 @@ def load_feed(
     return result
 
 
+def _digest(config: AgencyConfig, feed: str, path: Path) -> str:
+    """sha256 of a feed file's bytes; '' for a file that is missing or resolves outside its folder."""
+    if not path.is_file() or _outside(path, _root(config, feed, path), feed):
+        return ""
+    return audit.file_digest(path)
+
+
+def _unchanged(con, feed: str, previous: skip.Previous, actor: str, run: dict, position: int) -> FileLoad:
+    """Log a file of the last run left as it is, with the counts a reload would have given."""
+    now = _now()
+    load = FileLoad(
+        uuid.uuid4().hex, feed, previous.file, previous.sha256, status="unchanged",
+        rows_read=previous.rows_read, rows_unchanged=previous.rows_loaded,
+        unknown_offence_codes=previous.unknown_offence_codes, started_at=now, finished_at=now,
+        position=position, table_digest=previous.table_digest, future_from=previous.future_from,
+        same_as=previous.load_id, unknown_offence_code_list=previous.unknown_offence_code_list, **run,
+    )
+    con.execute("begin")
+    upsert.log_load(con, asdict(load))
+    codes = json.loads(previous.unknown_offence_code_list or "{}")
+    audit.append(con, "feed_load", actor, f"raw.{feed}", _audit_payload(load, codes))
+    con.execute("commit")
+    return load
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     config: AgencyConfig,
@@ -146,9 +199,10 @@ def load_file(
     actor: str = "ingest",
     unknown: dict[str, int] | None = None,
     root: Path | None = None,
+    run: dict | None = None,
 ) -> FileLoad:
     """Load one file of `feed` (in one transaction); raise FeedError, after logging it, if it is refused
-    (also when it resolves outside `root`)."""
+    (also when it resolves outside `root`). `run`: the FileLoad fields of the load_feed call it is part of."""
     contract = CONTRACTS[feed]
     spec = spec or config.feeds[feed]  # type: ignore[index]
     path = Path(path)
@@ -156,7 +210,7 @@ def load_file(
     load = FileLoad(
         uuid.uuid4().hex, feed, path.name,
         audit.file_digest(path) if path.is_file() and not _outside(path, root, feed) else "",
-        started_at=_now(),
+        started_at=_now(), **(run or {}),
     )
     try:
         outside = _outside(path, root, feed)
@@ -183,6 +237,8 @@ def load_file(
         load.rows_inserted, load.rows_updated = counts.inserted, counts.updated
         load.rows_unchanged, load.rows_removed = counts.unchanged, counts.removed
         load.unknown_offence_codes = sum(codes.values())
+        load.unknown_offence_code_list = json.dumps(dict(sorted(codes.items()))) if codes else None
+        load.table_digest = skip.table_digest(con, feed)
         load.finished_at = _now()
         upsert.log_load(con, asdict(load))
         audit.append(con, "feed_load", actor, f"raw.{feed}", _audit_payload(load, codes))
@@ -272,6 +328,7 @@ def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed
     load.rows_merged = len(merged)
     validate.check_contract(frame, contract, rejections)
     validate.check_dates(frame, contract, load.started_at, config.records_start, rejections)
+    load.future_from = validate.earliest_future(frame, contract, load.started_at)
     cells = validate.jurisdiction_cells(con) if contract.located else None
     validate.check_jurisdiction(frame, contract, cells, config.grid.cell_size, rejections)
     validate.check_duplicates(frame, contract, rejections)
@@ -328,7 +385,8 @@ def _quarantine_rows(
 
 
 def _audit_payload(load: FileLoad, codes: dict[str, int] | None = None) -> dict:
-    payload = {k: v for k, v in asdict(load).items() if k not in ("started_at", "finished_at")}
+    skipped = ("started_at", "finished_at", "unknown_offence_code_list")
+    payload = {k: v for k, v in asdict(load).items() if k not in skipped}
     if codes:
         payload["unknown_offence_code_list"] = dict(sorted(codes.items()))
     return payload

@@ -31,8 +31,13 @@ create table if not exists raw.load_log (
     load_id varchar, feed varchar, file varchar, sha256 varchar, status varchar, error varchar,
     rows_read bigint, rows_inserted bigint, rows_updated bigint, rows_unchanged bigint, rows_removed bigint,
     rows_quarantined bigint, rows_merged bigint, unknown_offence_codes bigint, districts_from_beat bigint,
-    started_at timestamp, finished_at timestamp, identical_rows bigint
+    started_at timestamp, finished_at timestamp
 )"""
+LOAD_LOG_ADDED = {
+    "identical_rows": "bigint", "run_id": "varchar", "position": "bigint", "settings_sha256": "varchar",
+    "table_digest": "varchar", "future_from": "timestamp", "same_as": "varchar",
+    "unknown_offence_code_list": "varchar",
+}
 
 
 @dataclass
@@ -53,7 +58,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(f"create table if not exists raw.{contract.feed} ({', '.join(columns)})")
     con.execute(QUARANTINE_DDL)
     con.execute(LOAD_LOG_DDL)
-    con.execute("alter table raw.load_log add column if not exists identical_rows bigint")
+    for name, sql in LOAD_LOG_ADDED.items():  # columns added after the first releases
+        con.execute(f"alter table raw.load_log add column if not exists {name} {sql}")
 
 
 def _digest_sql(columns: list[str]) -> str:

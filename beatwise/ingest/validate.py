@@ -119,6 +119,15 @@ def check_dates(
     )
 
 
+def earliest_future(frame: pd.DataFrame, contract: Contract, loaded_at: datetime) -> datetime | None:
+    """When the first row held back by check_dates as dated in the future stops being so."""
+    if contract.event_time is None:
+        return None
+    when = frame[contract.event_time]
+    future = when[when > pd.Timestamp(loaded_at)]
+    return None if future.empty else future.min().to_pydatetime()
+
+
 def jurisdiction_cells(con: duckdb.DuckDBPyConnection) -> np.ndarray | None:
     """Packed (col, row) of every cell of the jurisdiction, or None when raw.cells is not built yet."""
     exists = table_exists(con, "raw", "cells")

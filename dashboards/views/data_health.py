@@ -64,10 +64,12 @@ else:
     st.info("raw.quarantine is not in the serving snapshot yet.")
 
 st.subheader("Last loads")
-last = data.query(
-    f"select * exclude (sha256) from raw.load_log order by {stamp} desc limit 50"
-    if "sha256" in cols
-    else f"select * from raw.load_log order by {stamp} desc limit 50"
-)
-data.table(last, hide_index=True, key="loads_table")
-data.csv_download(last, "load_log")
+st.caption("A file marked unchanged was loaded before with the same contents and settings, onto the table as "
+           "it is now: it was not read again, and the row counts are those of that load.")
+SHOWN = {"feed": "feed", "file": "file", "status": "status", stamp: "finished", rows_in: "rows read",
+         "rows_inserted": "new rows", "rows_updated": "changed rows", "rows_unchanged": "rows as before",
+         "rows_quarantined": "quarantined", "error": "why refused"}
+shown = ", ".join(f'"{c}" as "{label}"' for c, label in SHOWN.items() if c in cols)
+data.table(data.query(f"select {shown} from raw.load_log order by {stamp} desc limit 50"),
+           hide_index=True, key="loads_table")
+data.csv_download(data.query(f"select * from raw.load_log order by {stamp} desc limit 50"), "load_log")

@@ -1,8 +1,7 @@
 """Ingest assets: one per feed (`raw/<feed>`) plus the agency configuration. Logic: beatwise.ingest."""
 
-from __future__ import annotations
-
 import dagster as dg
+from pydantic import Field
 
 from beatwise import recovery
 from beatwise.contracts import CONTRACTS
@@ -21,6 +20,11 @@ UPSTREAM = {
 }
 
 
+class FeedLoadConfig(dg.Config):
+    reload: bool = Field(
+        False, description="read every file again, also those a load would not change (skipped by default)")
+
+
 def _feed_asset(feed: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=feed,
@@ -31,14 +35,15 @@ def _feed_asset(feed: str) -> dg.AssetsDefinition:
         description=f"raw.{feed}: the {feed} feed's files and landing files, validated against its contract; "
         "rejected rows in raw.quarantine.",
     )
-    def _asset(agency: AgencyResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _asset(config: FeedLoadConfig, agency: AgencyResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             recovery.pause_point("ingest")
-            result = load_feed(con, agency.load(), feed, actor="dagster")
+            result = load_feed(con, agency.load(), feed, actor="dagster", reload=config.reload)
         files = result.files
         return dg.MaterializeResult(
             metadata={
                 "files": len(files),
+                "files_unchanged": sum(f.status == "unchanged" for f in files),
                 "rows_read": result.total("rows_read"),
                 "rows_loaded": sum(f.rows_loaded for f in files),
                 "rows_inserted": result.total("rows_inserted"),

@@ -64,3 +64,24 @@ def test_ingest_and_geography_materialize_on_the_sample(tmp_path, fresh_home):
         assert con.execute("select count(*) from raw.cell_environment").fetchall()[0][0] > 0
         assert audit.verify(con).ok
         assert {r.kind for r in audit.records(con)} == {"feed_load", "agency_config"}
+
+    # Run again: the file is not read again, and says so; the launchpad's reload reads it.
+    (incidents,) = [a for a in ingest.feed_assets if a.key == dg.AssetKey(["raw", "incidents"])]
+    again = dg.materialize([incidents], resources=resources).asset_materializations_for_node("raw__incidents")
+    reloaded = dg.materialize([incidents], resources=resources,
+                              run_config={"ops": {"raw__incidents": {"config": {"reload": True}}}})
+    repeat, reread = again[0].metadata, reloaded.asset_materializations_for_node("raw__incidents")[0].metadata
+    assert (repeat["files_unchanged"].value, reread["files_unchanged"].value) == (1, 0)
+    for name in ("rows_read", "unknown_offence_codes"):
+        assert repeat[name].value == reread[name].value == meta[name].value, name
+
+
+def test_run_reload_asks_every_feed_of_the_job_to_read_its_files_again():
+    from orchestration.cli import reload_run_config
+    from orchestration.definitions import defs
+
+    for name in ("main", "demo", "refresh_forecasts_and_plans"):
+        job = defs.resolve_job_def(name)
+        ops = reload_run_config(name)["ops"]
+        assert "raw__incidents" in ops and all(o["config"] == {"reload": True} for o in ops.values())
+        assert dg.validate_run_config(job, {"ops": ops}), name
