@@ -103,7 +103,7 @@ def _surface(config, crime_type, champ, frames, shift_start) -> pd.DataFrame | N
         if kept is None:
             return None
         score = kept.set_index("cell_id").reindex(cells)["score"]
-        stored = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+        stored = mlflow.pyfunc.load_model(uri, suppress_warnings=True).unwrap_python_model()
         k = shift_of_day(config, shift_start)
         alpha, beta = np.asarray(stored.alpha)[k], np.asarray(stored.beta)[k]
         expected = expected_counts(score.to_numpy(dtype=float), alpha, beta)
