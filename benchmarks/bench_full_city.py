@@ -6,6 +6,9 @@ Memory is the peak of the whole process tree (the run and its `dbt build` child 
 /proc every 0.2 s. Each Dagster step gets its seconds and the tree's peak while it ran, so the table says
 where the time and the memory go. The run's home is kept, with a marker naming the code it ran, so the
 dashboards benchmark builds its full-city demo the same way (`kept_run`).
+
+Measured 2026-12-04, quiet, 2 cores, three builds: 214.4, 226.5 and 227.6 s (median 226.5 s, 312 s CPU), peak
+2,893-2,964 MB; training 89 s, the marts' dbt build 65 s, the incidents' ingest 14 s.
 """
 
 from __future__ import annotations

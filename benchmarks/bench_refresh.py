@@ -9,11 +9,13 @@ format) into the landing folder. Each refresh runs in a process of its own, as a
 job's seconds are timed inside it (the process also loads the code location), its CPU and the process
 tree's peak memory from outside.
 
-Measured 2026-12-04 (load 6-8 on 2 cores): 212 s a refresh (120 s CPU, 2.9 GB), far over the target. dbt is
-the incremental part: its build of the refresh subset with its tests takes 8 s (15 s with dbt's start; the
-main job's full dbt build takes 293 s); the step is 40 s in Dagster. The rest is outside the refresh's
-models: forecast/risk_surfaces 118 s (score_shift reads the whole event history; the scoring view itself
-is about 5 s CPU), raw/incidents 30 s (load_feed reads every configured file again), plans/missions 11 s.
+Measured 2026-12-04, quiet, 2 cores, median of 3: the job 21.8 s (process 29.9 s with the code location's
+load, 33.8 s CPU, 1,233 MB), over the 10 s target. dbt 8.6 s (its own process start, parse and the
+incremental build of 2-3 s, then dagster-dbt's events), scoring 7.7 s (the MLflow registry's first use
+about 2.7 s, the event history for the two count-based champions 1.9 s, the scoring view 1.2 s, TreeSHAP for
+the mission-candidate cells 1.6 s), planning 2.7 s, the incidents feed 0.7 s (only the landed file is read;
+the configured 1.8M-row file is skipped as unchanged). Before that skip and the drivers computed for the
+cells anyone reads: 73.9 s.
 """
 
 from __future__ import annotations

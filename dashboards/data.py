@@ -336,50 +336,59 @@ def _published_missions(start, end) -> pd.DataFrame:
     )
 
 
-def _most_in_window(missions: pd.DataFrame, window: int) -> tuple[int, int | None]:
-    """The most missions one group (a cell, real or replayed) had in any `window` consecutive shifts (shift
-    index `k`), and the position of a row where that window starts."""
-    if missions.empty:
-        return 0, None
+def missions_in_windows(start, end) -> pd.DataFrame:
+    """The active published missions of [start, end), each with the missions its cell had in the config's
+    window_shifts consecutive shifts ending with its own: `in_window` (all of them) and `drawn_in_window` (the
+    planner's draws only; 0 for a mission an analyst added).
+
+    Counted as the planner counts (planning.store.read_recent_missions): real shifts by the config's shift
+    calendar (a shift without a plan still takes its place in the window), and the demo's replayed plans
+    apart from real ones, since a real plan never counts the replay's missions."""
+    from models.forecasting.shifts import shift_starts
+
+    config = agency_config()
+    window = config.exposure.window_shifts
+    first = pd.Timestamp(start) - pd.Timedelta(hours=24 / len(config.shifts) * window)
+    missions = _published_missions(first, end)
+    calendar = shift_starts(config, first.date(), pd.Timestamp(end).date())
+    index = {pd.Timestamp(s): i for i, s in enumerate(calendar)}
+    missions["k"] = pd.to_datetime(missions["shift_start"]).map(index)
+    missions = missions.dropna(subset=["k"]).reset_index(drop=True)  # a shift off the calendar has no place
+    group = missions.groupby(["simulated", "cell_id"]).ngroup().to_numpy(np.int64)
     k = missions["k"].to_numpy(np.int64)
-    keys = missions["group"].to_numpy(np.int64) * (k.max() + window + 1) + k  # groups never overlap
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    counts = np.searchsorted(keys, keys + window, side="left") - np.arange(keys.size)
-    best = int(np.argmax(counts))
-    return int(counts[best]), int(order[best])
+    missions["in_window"] = _in_window(group, k, window)
+    drawn = ~missions["added"].astype(bool).to_numpy()
+    missions["drawn_in_window"] = 0
+    missions.loc[drawn, "drawn_in_window"] = _in_window(group[drawn], k[drawn], window)
+    return missions[pd.to_datetime(missions["shift_start"]) >= pd.Timestamp(start)].reset_index(drop=True)
+
+
+def _in_window(group: np.ndarray, k: np.ndarray, window: int) -> np.ndarray:
+    """For each (group, shift index k): the rows of its group with an index in (k - window, k]."""
+    if not k.size:
+        return np.zeros(0, np.int64)
+    keys = group * (k.max() + window + 1) + k  # groups never overlap
+    ordered = np.sort(keys)
+    return np.searchsorted(ordered, keys, side="right") - np.searchsorted(ordered, keys - window + 1, side="left")
 
 
 def exposure_caps(start, end) -> dict:
     """Did the exposure cap hold in [start, end)? The most missions any cell had in any window of the
-    config's window_shifts consecutive shifts (windows ending in the week), against the cap.
-
-    Counted as the planner counts (planning.store.read_recent_missions): real shifts by the config's shift
-    calendar (a shift without a plan still takes its place in the window), and the demo's replayed plans
-    apart from real ones, since a real plan never counts the replay's missions. Only the planner's draws are
-    capped: a mission an analyst adds is their call, so a cap passed by one is said to be theirs."""
-    from models.forecasting.shifts import shift_starts
-
+    config's window_shifts consecutive shifts (windows ending in the week), against the cap, counted as
+    `missions_in_windows` counts. Only the planner's draws are capped: a mission an analyst adds is their
+    call, so a cap passed by one is said to be theirs."""
     config = agency_config()
     cap, window = config.exposure.max_missions_per_cell, config.exposure.window_shifts
-    hours = 24 / len(config.shifts)
-    first = pd.Timestamp(start) - pd.Timedelta(hours=hours * window)
-    missions = _published_missions(first, end)
+    missions = missions_in_windows(start, end)
     if missions.empty:
         return {"held": True, "most": 0, "cap": cap, "window": window, "text": "No missions this week."}
-    calendar = shift_starts(config, first.date(), pd.Timestamp(end).date())
-    index = {pd.Timestamp(s): i for i, s in enumerate(calendar)}
-    missions["k"] = pd.to_datetime(missions["shift_start"]).map(index)
-    missions = missions.dropna(subset=["k"])  # a shift off the calendar takes no place in a window
-    missions["group"] = missions.groupby(["simulated", "cell_id"]).ngroup()
-    most, at = _most_in_window(missions, window)
-    worst = missions["cell_id"].iat[at] if at is not None else None
-    drawn_most, _ = _most_in_window(missions[~missions["added"].astype(bool)], window)
+    worst = missions["in_window"].idxmax()
+    most, drawn_most = int(missions["in_window"].max()), int(missions["drawn_in_window"].max())
     if most <= cap:
         text = (f"**Held.** No cell had more than {most} mission(s) in any {window} consecutive shifts "
                 f"(cap: {cap}).")
     else:
-        place = with_places(pd.DataFrame({"cell_id": [worst]}))["place_name"].iat[0]
+        place = with_places(pd.DataFrame({"cell_id": [missions["cell_id"].iat[worst]]}))["place_name"].iat[0]
         if drawn_most <= cap:
             text = (f"**Held by the planner.** Its draws gave no cell more than {drawn_most} mission(s) in any "
                     f"{window} consecutive shifts (cap: {cap}); with missions added by analysts, {place} had "

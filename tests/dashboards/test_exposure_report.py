@@ -49,7 +49,7 @@ def test_exposure_page_shows_the_report(analyst, closed_loop_result):  # noqa: F
     at = open_page(analyst, "exposure")
     assert [h.value for h in at.header] == ["Exposure report"]
     text = " ".join(m.value for m in at.markdown)
-    assert "held on every shift" in text or "broken by" in text
+    assert "held by the planner on every shift" in text or "broken by" in text
     tables = [d.value for d in at.dataframe]  # a dataframe without selection has no element id to key by
     served = snapshot_rows("select count(*) from marts.rpt_exposure_district")[0][0]
     assert any(len(v) == served and "minutes_share" in v for v in tables)
