@@ -95,3 +95,21 @@ def test_a_row_dated_in_the_future_is_read_again_once_its_time_has_come(con, sam
     settings = skip.settings_digest(con, sample_config, "incidents")
     assert skip.skippable(con, "incidents", files, settings, landed.future_from - timedelta(seconds=1))
     assert skip.skippable(con, "incidents", files, settings, landed.future_from) == []
+
+
+def test_a_boundary_file_taken_away_leaves_its_shapes_behind_once(con, sample_config):
+    import json
+
+    load_feed(con, sample_config, "districts")
+    shapes = json.loads(sample_config.feed_files("districts")[0].read_text(encoding="utf-8"))
+    shapes["features"] = shapes["features"][:1]
+    shapes["features"][0]["properties"] = {"DIST_NUM": "99", "DIST_LABEL": "99TH"}
+    landed = paths.landing_dir() / "districts" / "extra.geojson"
+    landed.parent.mkdir(parents=True)
+    landed.write_text(json.dumps(shapes), encoding="utf-8")
+    assert _statuses(load_feed(con, sample_config, "districts")) == ["unchanged", "loaded"]
+
+    landed.unlink()
+    assert _statuses(load_feed(con, sample_config, "districts")) == ["loaded"]
+    assert con.execute("select count(*) from raw.districts where district = '99'").fetchall() == [(0,)]
+    assert _statuses(load_feed(con, sample_config, "districts")) == ["unchanged"]
