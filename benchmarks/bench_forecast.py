@@ -89,32 +89,8 @@ def bench_forecast() -> dict:
         models[t].predict(history, shift)
     out["forecast_score_one_shift_models_seconds"] = time.perf_counter() - clock
 
-    table = accuracy_table(backtest)
     print(format_table(backtest), flush=True)
-    for row in table.to_dict("records"):
-        t = row["crime_type"]
-        out[f"forecast_{t}_champion_pai_1"] = row["champion_pai_1"]
-        out[f"forecast_{t}_baseline_pai_1"] = row["baseline_pai_1"]
-        out[f"forecast_{t}_model_pai_1"] = row["model_pai_1"]
-        out[f"forecast_{t}_champion_harm_1"] = row["champion_harm_1"]
-        out[f"forecast_{t}_baseline_harm_1"] = row["baseline_harm_1"]
-    for method, shares in backtest.harm_capture.items():
-        out[f"forecast_harm_capture_1_{method}"] = shares["1"]
-    out["forecast_harm_capture_1_ratio"] = (
-        backtest.harm_capture["champion"]["1"] / backtest.harm_capture["best_baseline"]["1"]
-    )
-    for t, decision in backtest.decisions.items():
-        served = decision.evidence.get(decision.champion, {})
-        out[f"forecast_{t}_served"] = decision.champion
-        out[f"forecast_{t}_served_pai_1"] = served.get("pai_1")
-        out[f"forecast_{t}_served_pai_gain_90"] = [served.get("pai_gain_low"), served.get("pai_gain_high")]
-        out[f"forecast_{t}_served_harm_gain_90"] = [served.get("objective_gain_low"), served.get("objective_gain_high")]
-        out[f"forecast_{t}_blend_weight"] = backtest.blend_weights.get(t)
-        out[f"forecast_{t}_blend_partner"] = backtest.blend_partners.get(t)
-        out[f"forecast_{t}_augment_weight"] = backtest.augment_weights.get(t)
-        out[f"forecast_{t}_best_baseline"] = decision.best_baseline
-        out[f"forecast_{t}_best_baseline_pai_1"] = decision.evidence[decision.best_baseline]["pai_1"]
-        out[f"forecast_{t}_gate_reason"] = decision.reason
+    out.update(backtest_figures(backtest, "forecast"))
     out["forecast_signal_events"] = float((events["crime_type"] == SIGNAL).sum())
     out.update(_without_signal(events, history, config, calendar, crime_types))
     out["accuracy_table"] = backtest.table().to_dict("records")
@@ -133,6 +109,36 @@ def bench_forecast() -> dict:
         for step, seconds in run.seconds.items():
             out[f"forecast_command_{step}_seconds"] = seconds
     out.update(_targets_met(out, crime_types))
+    return out
+
+
+def backtest_figures(backtest, prefix: str) -> dict:
+    """A backtest's figures for the report: per crime type the champion's, its best baseline's and the
+    model's PAI and harm at 1%, the gate's evidence with its 90% intervals and reason; the combined
+    harm-weighted capture at 1% of every method served for all types, and the champions' ratio."""
+    out: dict = {}
+    for row in accuracy_table(backtest).to_dict("records"):
+        t = row["crime_type"]
+        for name in ("champion_pai_1", "baseline_pai_1", "model_pai_1", "champion_harm_1", "baseline_harm_1"):
+            out[f"{prefix}_{t}_{name}"] = row[name]
+    for method, shares in backtest.harm_capture.items():
+        out[f"{prefix}_harm_capture_1_{method}"] = shares["1"]
+    out[f"{prefix}_harm_capture_1_ratio"] = (
+        backtest.harm_capture["champion"]["1"] / backtest.harm_capture["best_baseline"]["1"]
+    )
+    for t, decision in backtest.decisions.items():
+        served = decision.evidence.get(decision.champion, {})
+        out[f"{prefix}_{t}_served"] = decision.champion
+        out[f"{prefix}_{t}_served_pai_1"] = served.get("pai_1")
+        out[f"{prefix}_{t}_served_pai_gain_90"] = [served.get("pai_gain_low"), served.get("pai_gain_high")]
+        out[f"{prefix}_{t}_served_harm_gain_90"] = [served.get("objective_gain_low"),
+                                                    served.get("objective_gain_high")]
+        out[f"{prefix}_{t}_blend_weight"] = backtest.blend_weights.get(t)
+        out[f"{prefix}_{t}_blend_partner"] = backtest.blend_partners.get(t)
+        out[f"{prefix}_{t}_augment_weight"] = backtest.augment_weights.get(t)
+        out[f"{prefix}_{t}_best_baseline"] = decision.best_baseline
+        out[f"{prefix}_{t}_best_baseline_pai_1"] = decision.evidence[decision.best_baseline]["pai_1"]
+        out[f"{prefix}_{t}_gate_reason"] = decision.reason
     return out
 
 

@@ -2,8 +2,9 @@
 each is in auth.PAGE_ROLES."""
 
 # Pages that show field operations (plans, patrols, dosage, impact): a banner says when they are simulated.
+# The commander's summary is not one: it warns of its own week only, when that week was simulated.
 OPERATIONS_PAGES = {"missions", "briefings", "shift_report", "tactic_report", "officer_report",
-                    "crime_type_report", "crime_dosage", "exposure", "commander_summary"}
+                    "crime_type_report", "crime_dosage", "exposure"}
 SIMULATED = ("**Simulated operations.** The patrols, vehicle locations and activity logs on this page are "
              "simulated by the demo (no public source has them): they show how beatwise works, not what any "
              "police unit did.")
