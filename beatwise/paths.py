@@ -29,6 +29,13 @@ def home() -> Path:
     return path
 
 
+def in_home(path: Path) -> str:
+    """A path as records keep it: relative to the state folder, so that a record reads the same wherever
+    the folder lives (and names no machine's directories); absolute only for a path outside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(home())) if path.is_relative_to(home()) else str(path)
+
+
 def warehouse_path() -> Path:
     return home() / "warehouse.duckdb"
 

@@ -44,7 +44,7 @@ def keep(path: Path) -> dict:
                 out.write(block)
         os.chmod(temp, 0o444)
         os.replace(temp, target)
-    return {"file_sha256": digest, "address": str(target.relative_to(paths.home()))}
+    return {"file_sha256": digest, "address": paths.in_home(target)}
 
 
 def keep_tree(folder: Path) -> str:

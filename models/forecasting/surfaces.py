@@ -186,7 +186,7 @@ def keep_scoring_run(
             path = folder / f"{kind}_{name}.parquet"
             frame.to_parquet(path, index=False)
             files[f"{kind}/{name}"] = {
-                "path": str(path.relative_to(paths.home())),
+                "path": paths.in_home(path),
                 "rows": len(frame),
                 "sha256": frame_digest(frame),
                 **artifacts.keep(path),  # the readable path is rewritten by reruns; the address is not

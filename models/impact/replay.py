@@ -138,7 +138,7 @@ def simulate_recent_operations(
             "seed": seed,
             "risk_method": method,
             "plans": sorted(set(plan_ids.values())),
-            "files": {k: str(v) for k, v in files.items()},
+            "files": {k: paths.in_home(v) for k, v in files.items()},
             "pings": len(ops.pings),
             "activities": len(ops.activity),
         },
@@ -206,8 +206,8 @@ def _record(con, shifts, plan_ids, seed, method, files) -> None:
             "plan_id": [plan_ids[s] for s in shifts],
             "seed": seed,
             "risk_method": method,
-            "pings_file": str(files["avl_pings"]),
-            "activity_file": str(files["patrol_activity"]),
+            "pings_file": paths.in_home(files["avl_pings"]),
+            "activity_file": paths.in_home(files["patrol_activity"]),
             "note": "field operations simulated by beatwise.simulate: not real AVL or activity logs",
         }
     )

@@ -39,4 +39,13 @@ def test_two_demo_runs_on_the_same_inputs_publish_the_same_next_plan(tmp_path):
     assert next_plan() == (plan_id, cells, replayed)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         plans = con.execute("select count(*) from plans.plans where not simulated").fetchall()[0][0]
+        # The rerun read no feed file again: each was as the first run had loaded it.
+        incidents = con.execute("select status from raw.load_log where feed = 'incidents' order by started_at"
+                                ).fetchall()
+        # Records name files inside the state folder relative to it: nothing of this machine's directories.
+        machine = [f"%{home.resolve()}%"]
+        in_audit = con.execute("select count(*) from raw.audit_log where payload like ?", machine).fetchall()[0][0]
+        in_plans = con.execute("select count(*) from plans.plans where inputs_artifact like ?", machine).fetchall()
     assert plans == 1  # the rerun drew the same plan: nothing superseded, nothing written again
+    assert [s for (s,) in incidents] == ["loaded", "unchanged"]
+    assert (in_audit, in_plans[0][0]) == (0, 0)
