@@ -159,7 +159,7 @@ def json_in_words(value, width: int | None = None, nested: bool = False) -> str:
 
 # Columns whose values are codes (crime types, model and window names): shown with spaces, not underscores.
 CODE_COLUMNS = {"crime_type", "outcome", "outcome_window", "population", "method", "champion", "best_baseline",
-                "serves", "tactic", "activity", "activity_group", "stratum"}
+                "serves", "tactic", "activity", "activity_group", "stratum", "feed"}
 # Headers that are not just the column name in words.
 HEADERS = {"cell_id": "Cell", "unit_id": "Unit", "officer_id": "Officer", "mission_id": "Mission",
            "place_name": "Place", "ci_low": "Interval from", "ci_high": "Interval to", "p_value": "p-value",

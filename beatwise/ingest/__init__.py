@@ -127,19 +127,18 @@ def load_feed(
     result, refused = FeedLoad(feed), []
     files = feed_files(config, feed)
     run = {"run_id": uuid.uuid4().hex, "settings_sha256": skip.settings_digest(con, config, feed)}
-    digests = [_digest(config, feed, path) for path, _ in files]
+    digests = [_digest(path, _root(config, feed, path), feed) for path, _ in files]
     done = [] if reload else skip.skippable(
         con, feed, [(path.name, sha) for (path, _), sha in zip(files, digests, strict=True)],
         run["settings_sha256"], _now())
     for position, previous in enumerate(done):
-        result.files.append(_unchanged(con, feed, previous, actor, run, position))
-        for code, n in json.loads(previous.unknown_offence_code_list or "{}").items():
-            result.unknown_offence_codes[code] = result.unknown_offence_codes.get(code, 0) + n
+        result.files.append(_unchanged(con, feed, previous, actor, run, position, result.unknown_offence_codes))
     for position, (path, spec) in list(enumerate(files))[len(done):]:
         try:
             result.files.append(
                 load_file(con, config, feed, path, spec, actor=actor, unknown=result.unknown_offence_codes,
-                          root=_root(config, feed, path), run={**run, "position": position})
+                          root=_root(config, feed, path), run={**run, "position": position},
+                          sha256=digests[position])
             )
         except FeedError as exc:
             (result.refused if _landed(path, feed) else refused).append(exc)
@@ -165,28 +164,32 @@ def load_feed(
     return result
 
 
-def _digest(config: AgencyConfig, feed: str, path: Path) -> str:
-    """sha256 of a feed file's bytes; '' for a file that is missing or resolves outside its folder."""
-    if not path.is_file() or _outside(path, _root(config, feed, path), feed):
+def _digest(path: Path, root: Path | None, feed: str) -> str:
+    """sha256 of a feed file's bytes; '' for a file that is missing or resolves outside its folder (never
+    read, nor digested)."""
+    if not path.is_file() or _outside(path, root, feed):
         return ""
     return audit.file_digest(path)
 
 
-def _unchanged(con, feed: str, previous: skip.Previous, actor: str, run: dict, position: int) -> FileLoad:
-    """Log a file of the last run left as it is, with the counts a reload would have given."""
-    now = _now()
+def _unchanged(con, feed: str, previous: skip.Previous, actor: str, run: dict, position: int,
+               unknown: dict[str, int]) -> FileLoad:
+    """Log a file of the last run left as it is, with the counts a reload would have given (its unknown
+    offence codes added to `unknown`)."""
+    now, codes = _now(), json.loads(previous.unknown_offence_code_list or "{}")
     load = FileLoad(
         uuid.uuid4().hex, feed, previous.file, previous.sha256, status="unchanged",
         rows_read=previous.rows_read, rows_unchanged=previous.rows_loaded,
-        unknown_offence_codes=previous.unknown_offence_codes, started_at=now, finished_at=now,
+        unknown_offence_codes=sum(codes.values()), started_at=now, finished_at=now,
         position=position, table_digest=previous.table_digest, future_from=previous.future_from,
         same_as=previous.load_id, unknown_offence_code_list=previous.unknown_offence_code_list, **run,
     )
     con.execute("begin")
     upsert.log_load(con, asdict(load))
-    codes = json.loads(previous.unknown_offence_code_list or "{}")
     audit.append(con, "feed_load", actor, f"raw.{feed}", _audit_payload(load, codes))
     con.execute("commit")
+    for code, n in codes.items():
+        unknown[code] = unknown.get(code, 0) + n
     return load
 
 
@@ -200,16 +203,17 @@ def load_file(
     unknown: dict[str, int] | None = None,
     root: Path | None = None,
     run: dict | None = None,
+    sha256: str | None = None,
 ) -> FileLoad:
     """Load one file of `feed` (in one transaction); raise FeedError, after logging it, if it is refused
-    (also when it resolves outside `root`). `run`: the FileLoad fields of the load_feed call it is part of."""
+    (also when it resolves outside `root`). `run`: the FileLoad fields of the load_feed call it is part of;
+    `sha256`: the file's digest when the caller has it already."""
     contract = CONTRACTS[feed]
     spec = spec or config.feeds[feed]  # type: ignore[index]
     path = Path(path)
     upsert.ensure_tables(con, contract)
     load = FileLoad(
-        uuid.uuid4().hex, feed, path.name,
-        audit.file_digest(path) if path.is_file() and not _outside(path, root, feed) else "",
+        uuid.uuid4().hex, feed, path.name, _digest(path, root, feed) if sha256 is None else sha256,
         started_at=_now(), **(run or {}),
     )
     try:
@@ -327,8 +331,7 @@ def _read_and_check(con, config: AgencyConfig, feed: str, path: Path, spec: Feed
     frame = frame.drop(index=merged)
     load.rows_merged = len(merged)
     validate.check_contract(frame, contract, rejections)
-    validate.check_dates(frame, contract, load.started_at, config.records_start, rejections)
-    load.future_from = validate.earliest_future(frame, contract, load.started_at)
+    load.future_from = validate.check_dates(frame, contract, load.started_at, config.records_start, rejections)
     cells = validate.jurisdiction_cells(con) if contract.located else None
     validate.check_jurisdiction(frame, contract, cells, config.grid.cell_size, rejections)
     validate.check_duplicates(frame, contract, rejections)

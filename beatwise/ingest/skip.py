@@ -43,8 +43,7 @@ class Previous:
     future_from: datetime | None
     rows_read: int
     rows_loaded: int
-    unknown_offence_codes: int
-    unknown_offence_code_list: str | None
+    unknown_offence_code_list: str | None  # JSON {code: rows}
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:

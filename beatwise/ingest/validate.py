@@ -102,11 +102,12 @@ def _describe(column: object, check: object, value: object) -> str:
 
 def check_dates(
     frame: pd.DataFrame, contract: Contract, loaded_at: datetime, earliest: date, rejections: Rejections
-) -> None:
+) -> datetime | None:
     """An event dated after the load cannot have happened yet; one before `earliest` (the config's
-    records_start) is a placeholder such as 1900-01-01, not a record of when it happened."""
+    records_start) is a placeholder such as 1900-01-01, not a record of when it happened. Returns the
+    earliest of the future dates (when a reload would take that row), or None."""
     if contract.event_time is None:
-        return
+        return None
     when = frame[contract.event_time]
     future = when > pd.Timestamp(loaded_at)
     rejections.add(
@@ -117,15 +118,7 @@ def check_dates(
         frame.index[early],
         [f"{contract.event_time} {t} is before records_start ({earliest}): not a plausible date" for t in when[early]],
     )
-
-
-def earliest_future(frame: pd.DataFrame, contract: Contract, loaded_at: datetime) -> datetime | None:
-    """When the first row held back by check_dates as dated in the future stops being so."""
-    if contract.event_time is None:
-        return None
-    when = frame[contract.event_time]
-    future = when[when > pd.Timestamp(loaded_at)]
-    return None if future.empty else future.min().to_pydatetime()
+    return when[future].min().to_pydatetime() if future.any() else None
 
 
 def jurisdiction_cells(con: duckdb.DuckDBPyConnection) -> np.ndarray | None:
